@@ -1,0 +1,74 @@
+import { AsyncResource } from 'node:async_hooks';
+import type { ExecutionScope } from '../context/execution-scope.js';
+import type { Operation } from '../policy/policy.interface.js';
+
+/**
+ * One caller waiting for a bulkhead slot. It is an `AsyncResource` because the call starts later,
+ * from whichever call frees the slot: without restoring the caller's async context, the operation
+ * would see the releasing call's `currentSignal()` (and its CLS/request context) instead of its own.
+ */
+export class QueuedCall<T = unknown> extends AsyncResource {
+  prev: QueuedCall | undefined = undefined;
+  next: QueuedCall | undefined = undefined;
+  /** Removes the abort listener; replaced once the caller has subscribed. */
+  unsubscribe: () => void = noop;
+  resolve!: (value: T) => void;
+  reject!: (reason: unknown) => void;
+  readonly promise: Promise<T>;
+
+  constructor(
+    readonly operation: Operation<T>,
+    readonly scope: ExecutionScope,
+  ) {
+    super('BulwarkBulkheadQueue');
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+/**
+ * FIFO of waiting callers as an intrusive doubly linked list: enqueue, dequeue and removal of an
+ * aborted caller from the middle are all O(1), where `Array#shift`/`splice` would be O(n) per call
+ * once thousands of callers wait.
+ */
+export class CallQueue {
+  private head: QueuedCall | undefined = undefined;
+  private tail: QueuedCall | undefined = undefined;
+  private size = 0;
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(call: QueuedCall): void {
+    call.prev = this.tail;
+    call.next = undefined;
+    if (this.tail === undefined) this.head = call;
+    else this.tail.next = call;
+    this.tail = call;
+    this.size++;
+  }
+
+  shift(): QueuedCall | undefined {
+    const call = this.head;
+    if (call !== undefined) this.remove(call);
+    return call;
+  }
+
+  /** Unlinks `call`; returns false when it is no longer queued (already dequeued or removed). */
+  remove(call: QueuedCall): boolean {
+    if (call.prev === undefined ? this.head !== call : call.prev.next !== call) return false;
+    if (call.prev === undefined) this.head = call.next;
+    else call.prev.next = call.next;
+    if (call.next === undefined) this.tail = call.prev;
+    else call.next.prev = call.prev;
+    call.prev = undefined;
+    call.next = undefined;
+    this.size--;
+    return true;
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,174 @@
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import type { ErrorClass } from '../policy/policy.interface.js';
+import {
+  checkBoolean,
+  checkErrorClasses,
+  checkFunction,
+  checkKnownKeys,
+  checkObject,
+  checkOneOf,
+  checkPercentage,
+  checkPositiveInteger,
+  checkPositiveNumber,
+} from '../validation/option-validators.js';
+
+/** Where a breaker is: `forced-open` and `disabled` are only ever entered by hand. */
+export type CircuitBreakerState = 'closed' | 'open' | 'half-open' | 'forced-open' | 'disabled';
+
+/** The calls a rate-mode breaker judges: the last `size` calls, or the calls of the last `durationMs`. */
+export type SlidingWindowOptions = { type: 'count'; size: number } | { type: 'time'; durationMs: number };
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the breaker (consecutive mode). Default 5. */
+  failureThreshold?: number;
+  /** Milliseconds the breaker stays open before it lets trial calls through. Default 30 000. */
+  recoveryTimeout?: number;
+  /** Trial calls admitted at once while half-open. Default 1. */
+  halfOpenMaxCalls?: number;
+  /** When present, the breaker judges failure and slow-call rates over this window (rate mode). */
+  window?: SlidingWindowOptions;
+  /** Failure rate, in percent, that opens the breaker (rate mode). Default 50. */
+  failureRateThreshold?: number;
+  /** Calls the window must hold before it can open the breaker (rate mode). Default 10. */
+  minimumCalls?: number;
+  /** A call that takes longer than this many milliseconds is slow. Default `Infinity` (none is). */
+  slowCallDurationThreshold?: number;
+  /** Slow-call rate, in percent, that opens the breaker (rate mode). Default 100. */
+  slowCallRateThreshold?: number;
+  /** `false` makes an error count as a success (the dependency answered). Default: every error fails. */
+  isFailure?: (error: unknown) => boolean;
+  /** Errors of these classes count as neither success nor failure. */
+  ignore?: ErrorClass[];
+  /** Reported in snapshots: an open critical breaker takes the health status `down`. Default false. */
+  critical?: boolean;
+  /** Give `CircuitOpenError` a stack trace (costly on a fast-fail path). Default false. */
+  captureStackTrace?: boolean;
+}
+
+/** The options a breaker runs with once defaults are applied. */
+export interface ResolvedCircuitBreakerOptions {
+  readonly failureThreshold: number;
+  readonly recoveryTimeout: number;
+  readonly halfOpenMaxCalls: number;
+  readonly window: Readonly<SlidingWindowOptions> | undefined;
+  readonly failureRateThreshold: number;
+  readonly minimumCalls: number;
+  readonly slowCallDurationThreshold: number;
+  readonly slowCallRateThreshold: number;
+  readonly isFailure: (error: unknown) => boolean;
+  readonly ignore: readonly ErrorClass[];
+  readonly critical: boolean;
+  readonly captureStackTrace: boolean;
+}
+
+function everyErrorIsAFailure(): boolean {
+  return true;
+}
+
+export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: ResolvedCircuitBreakerOptions = Object.freeze({
+  failureThreshold: 5,
+  recoveryTimeout: 30_000,
+  halfOpenMaxCalls: 1,
+  window: undefined,
+  failureRateThreshold: 50,
+  minimumCalls: 10,
+  slowCallDurationThreshold: Infinity,
+  slowCallRateThreshold: 100,
+  isFailure: everyErrorIsAFailure,
+  ignore: Object.freeze([]) as readonly ErrorClass[],
+  critical: false,
+  captureStackTrace: false,
+});
+
+const KNOWN_KEYS: readonly string[] = [
+  'failureThreshold',
+  'recoveryTimeout',
+  'halfOpenMaxCalls',
+  'window',
+  'failureRateThreshold',
+  'minimumCalls',
+  'slowCallDurationThreshold',
+  'slowCallRateThreshold',
+  'isFailure',
+  'ignore',
+  'critical',
+  'captureStackTrace',
+  // Plumbing for breakers built by hand or by a framework (`CircuitBreakerPolicyOptions`).
+  'name',
+  'clock',
+  'validationPath',
+];
+
+/**
+ * Checks breaker options as a user wrote them (`undefined` fields take their defaults), throwing an
+ * `InvalidOptionsError` naming `${path}.field`.
+ */
+export function validateCircuitBreakerOptions(options: unknown, path: string): void {
+  checkObject(path, options);
+  if (options === undefined) return;
+  const record = options as Record<string, unknown>;
+  checkKnownKeys(path, record, KNOWN_KEYS);
+  checkPositiveInteger(`${path}.failureThreshold`, record['failureThreshold']);
+  checkPositiveNumber(`${path}.recoveryTimeout`, record['recoveryTimeout']);
+  checkPositiveInteger(`${path}.halfOpenMaxCalls`, record['halfOpenMaxCalls']);
+  validateWindow(record['window'], `${path}.window`);
+  checkPercentage(`${path}.failureRateThreshold`, record['failureRateThreshold']);
+  checkPositiveInteger(`${path}.minimumCalls`, record['minimumCalls']);
+  // Infinity is the documented default ("no call is slow"), so writing it out must be accepted too.
+  if (record['slowCallDurationThreshold'] !== Infinity) {
+    checkPositiveNumber(`${path}.slowCallDurationThreshold`, record['slowCallDurationThreshold']);
+  }
+  checkPercentage(`${path}.slowCallRateThreshold`, record['slowCallRateThreshold']);
+  checkFunction(`${path}.isFailure`, record['isFailure']);
+  checkErrorClasses(`${path}.ignore`, record['ignore']);
+  checkBoolean(`${path}.critical`, record['critical']);
+  checkBoolean(`${path}.captureStackTrace`, record['captureStackTrace']);
+  const name = record['name'];
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
+    throw new InvalidOptionsError(`${path}.name`, 'must be a non-empty string', name);
+  }
+  const validationPath = record['validationPath'];
+  if (validationPath !== undefined && typeof validationPath !== 'string') {
+    throw new InvalidOptionsError(`${path}.validationPath`, 'must be a string', validationPath);
+  }
+  const clock = record['clock'];
+  checkObject(`${path}.clock`, clock);
+  if (clock === undefined) return;
+  const now = (clock as { now?: unknown }).now;
+  if (typeof now !== 'function') throw new InvalidOptionsError(`${path}.clock.now`, 'must be a function', now);
+}
+
+function validateWindow(window: unknown, path: string): void {
+  checkObject(path, window);
+  if (window === undefined) return;
+  const record = window as Record<string, unknown>;
+  const type = record['type'];
+  if (type === undefined) throw new InvalidOptionsError(`${path}.type`, "must be one of 'count', 'time'", type);
+  checkOneOf(`${path}.type`, type, ['count', 'time']);
+  const sizeKey = type === 'count' ? 'size' : 'durationMs';
+  checkKnownKeys(path, record, ['type', sizeKey]);
+  const size = record[sizeKey];
+  if (size === undefined) throw new InvalidOptionsError(`${path}.${sizeKey}`, 'is required', size);
+  if (type === 'count') checkPositiveInteger(`${path}.size`, size);
+  else checkPositiveNumber(`${path}.durationMs`, size);
+}
+
+/** Applies the defaults to validated options; the result and its window and `ignore` list are frozen. */
+export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}): ResolvedCircuitBreakerOptions {
+  const d = DEFAULT_CIRCUIT_BREAKER_OPTIONS;
+  return Object.freeze({
+    failureThreshold: options.failureThreshold ?? d.failureThreshold,
+    recoveryTimeout: options.recoveryTimeout ?? d.recoveryTimeout,
+    halfOpenMaxCalls: options.halfOpenMaxCalls ?? d.halfOpenMaxCalls,
+    // Copied so a caller mutating its options object later cannot change a running breaker.
+    window: options.window === undefined ? undefined : Object.freeze({ ...options.window }),
+    failureRateThreshold: options.failureRateThreshold ?? d.failureRateThreshold,
+    minimumCalls: options.minimumCalls ?? d.minimumCalls,
+    slowCallDurationThreshold: options.slowCallDurationThreshold ?? d.slowCallDurationThreshold,
+    slowCallRateThreshold: options.slowCallRateThreshold ?? d.slowCallRateThreshold,
+    isFailure: options.isFailure ?? d.isFailure,
+    ignore: options.ignore === undefined ? d.ignore : Object.freeze([...options.ignore]),
+    critical: options.critical ?? d.critical,
+    captureStackTrace: options.captureStackTrace ?? d.captureStackTrace,
+  });
+}

@@ -1,0 +1,336 @@
+import { systemClock, type Clock } from '../clock/clock.js';
+import type { ExecutionScope } from '../context/execution-scope.js';
+import { TimeoutError } from '../errors/timeout.error.js';
+import { CircuitOpenError } from '../errors/circuit-open.error.js';
+import { createWithoutStack } from '../errors/resilience.error.js';
+import { EventEmitter, type Event } from '../events/event-emitter.js';
+import { BasePolicy, invoke } from '../policy/base.policy.js';
+import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import type { BreakerStrategy } from './breaker-strategy.interface.js';
+import type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker-snapshot.interface.js';
+import type {
+  CircuitBreakerCallOutcome,
+  CircuitBreakerCallOutcomeKind,
+  CircuitBreakerStateChange,
+  CircuitBreakerTransitionReason,
+} from './circuit-breaker.events.js';
+import {
+  resolveCircuitBreakerOptions,
+  validateCircuitBreakerOptions,
+  type CircuitBreakerOptions,
+  type CircuitBreakerState,
+  type ResolvedCircuitBreakerOptions,
+} from './circuit-breaker.options.js';
+import { ConsecutiveFailuresStrategy } from './consecutive-failures.strategy.js';
+import { CountWindow } from './count-window.js';
+import { FailureRateStrategy } from './failure-rate.strategy.js';
+import { TimeWindow } from './time-window.js';
+
+type CompletedOutcome = Exclude<CircuitBreakerCallOutcomeKind, 'not_permitted'>;
+
+/** Options of a breaker built by hand: the breaker options plus its name, clock and validation path. */
+export type CircuitBreakerPolicyOptions = CircuitBreakerOptions & {
+  /** Default `'circuit-breaker'`. */
+  name?: string;
+  /** Default `systemClock`. */
+  clock?: Clock;
+  /** Where invalid options are reported (`circuitBreakers.pricing`); default: the name, else `circuitBreaker`. */
+  validationPath?: string;
+};
+
+/**
+ * Stops calling a failing dependency for a while, then lets a few trial calls decide whether it has
+ * recovered. Closed -> open on consecutive failures (or, with a `window`, on failure / slow-call
+ * rates); open -> half-open once `recoveryTimeout` has passed, observed lazily on the next access
+ * (no breaker ever owns a timer); half-open -> closed or open on the trial calls' verdict.
+ *
+ * Every state change bumps a generation number that each call captures when admitted: an outcome
+ * from an earlier generation (a call admitted while closed that fails after the breaker opened, a
+ * trial that outlives a reset) is counted in the cumulative totals but never moves the state.
+ */
+export class CircuitBreakerPolicy extends BasePolicy {
+  readonly kind = 'circuit-breaker' as const;
+  readonly name: string;
+  readonly critical: boolean;
+  readonly options: ResolvedCircuitBreakerOptions;
+
+  private readonly stateChanges = new EventEmitter<CircuitBreakerStateChange>();
+  private readonly callOutcomes = new EventEmitter<CircuitBreakerCallOutcome>();
+  /** Fires on every state change, with the reason. */
+  readonly onStateChange: Event<CircuitBreakerStateChange> = this.stateChanges.event;
+  /** Fires once per call: success, failure, ignored, or not permitted. */
+  readonly onCallOutcome: Event<CircuitBreakerCallOutcome> = this.callOutcomes.event;
+
+  private readonly clock: Clock;
+  private readonly strategy: BreakerStrategy;
+  private readonly ignore: readonly ErrorClass[];
+  private readonly isFailure: (error: unknown) => boolean;
+  private readonly recoveryTimeout: number;
+  private readonly halfOpenMaxCalls: number;
+  private readonly slowCallDurationThreshold: number;
+
+  private current: CircuitBreakerState = 'closed';
+  private generation = 0;
+  private openedAt: number | null = null;
+  private halfOpenSince = 0;
+  /** Trial permits of the current half-open round: admitted and not released (an ignored outcome releases one). */
+  private trialPermits = 0;
+
+  private successCalls = 0;
+  private failureCalls = 0;
+  private ignoredCalls = 0;
+  private notPermittedCalls = 0;
+  private slowCalls = 0;
+
+  // Arguments of the next rejection, read by `buildOpenError`: one bound function for the breaker's
+  // lifetime instead of a closure per rejected call for `createWithoutStack`.
+  private rejectionRetryAfter = 0;
+  private rejectionState: CircuitBreakerState = 'open';
+  private readonly buildOpenError = (): CircuitOpenError =>
+    new CircuitOpenError(this.name, this.rejectionRetryAfter, this.rejectionState);
+
+  constructor(options: CircuitBreakerPolicyOptions = {}) {
+    super();
+    validateCircuitBreakerOptions(options, validationPathOf(options));
+    this.name = options.name ?? 'circuit-breaker';
+    this.clock = options.clock ?? systemClock;
+    const resolved = resolveCircuitBreakerOptions(options);
+    this.options = resolved;
+    this.critical = resolved.critical;
+    this.ignore = resolved.ignore;
+    this.isFailure = resolved.isFailure;
+    this.recoveryTimeout = resolved.recoveryTimeout;
+    this.halfOpenMaxCalls = resolved.halfOpenMaxCalls;
+    this.slowCallDurationThreshold = resolved.slowCallDurationThreshold;
+    this.strategy = createStrategy(resolved);
+  }
+
+  /** The current state; an open breaker whose recovery timeout has passed reads (and becomes) half-open. */
+  get state(): CircuitBreakerState {
+    this.refreshState(this.clock.now());
+    return this.current;
+  }
+
+  run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
+    const now = this.clock.now();
+    if (!this.tryAcquire(now)) return this.reject(now);
+    return this.track(operation, scope, this.generation, now);
+  }
+
+  /** Rejects every call (`retryAfterMs: Infinity`) until `reset()`. */
+  forceOpen(): void {
+    if (this.current === 'forced-open') return;
+    const now = this.clock.now();
+    this.openedAt = now;
+    this.transition('forced-open', now, 'manual');
+  }
+
+  /** Lets every call through and never opens, until `reset()`; recent counts are cleared. */
+  disable(): void {
+    if (this.current === 'disabled') return;
+    this.strategy.reset();
+    this.openedAt = null;
+    this.transition('disabled', this.clock.now(), 'manual');
+  }
+
+  /** Back to closed with recent counts cleared; calls still in flight no longer count. */
+  reset(): void {
+    this.strategy.reset();
+    this.openedAt = null;
+    if (this.current === 'closed') {
+      this.generation++;
+      return;
+    }
+    this.transition('closed', this.clock.now(), 'manual');
+  }
+
+  /** Same as `reset()`. */
+  close(): void {
+    this.reset();
+  }
+
+  snapshot(): CircuitBreakerSnapshot {
+    const now = this.clock.now();
+    this.refreshState(now);
+    const window = this.strategy.window;
+    window.refresh(now);
+    const total = window.total;
+    const state = this.current;
+    const calls: CircuitBreakerCallCounts = {
+      success: this.successCalls,
+      failure: this.failureCalls,
+      ignored: this.ignoredCalls,
+      notPermitted: this.notPermittedCalls,
+      slow: this.slowCalls,
+    };
+    return {
+      name: this.name,
+      state,
+      critical: this.critical,
+      failureCount: this.strategy.failureCount,
+      successCount: total - window.failures,
+      slowCallCount: window.slow,
+      totalCalls: total,
+      failureRate: percent(window.failures, total),
+      slowCallRate: percent(window.slow, total),
+      openedAt: this.openedAt,
+      nextAttemptAt: state === 'open' ? this.openedAt! + this.recoveryTimeout : null,
+      calls,
+    };
+  }
+
+  private async track<T>(operation: Operation<T>, scope: ExecutionScope, generation: number, startedAt: number): Promise<T> {
+    let result: T;
+    try {
+      result = await invoke(operation, scope);
+    } catch (error) {
+      // A call its caller cancelled (an unsubscribe, an aborted caller signal) says nothing about
+      // the dependency's health: neither success nor failure. Timeouts are failures.
+      const cancelled = scope.aborted && error === scope.reason && !(error instanceof TimeoutError);
+      this.complete(cancelled ? 'ignored' : this.classify(error), generation, startedAt, error, true);
+      throw error;
+    }
+    this.complete('success', generation, startedAt, undefined, false);
+    return result;
+  }
+
+  /** Never throws: a hostile `ignore` class or `isFailure` counts the error as a failure. */
+  private classify(error: unknown): CompletedOutcome {
+    try {
+      const ignore = this.ignore;
+      for (let i = 0; i < ignore.length; i++) {
+        if (error instanceof ignore[i]!) return 'ignored';
+      }
+      // Only an explicit `false` makes an error a success: a predicate that forgets to return must
+      // not stop the breaker from ever opening.
+      return this.isFailure(error) === false ? 'success' : 'failure';
+    } catch {
+      return 'failure';
+    }
+  }
+
+  private tryAcquire(now: number): boolean {
+    const state = this.current;
+    if (state === 'closed' || state === 'disabled') return true;
+    this.refreshState(now);
+    if (this.current !== 'half-open' || this.trialPermits >= this.halfOpenMaxCalls) return false;
+    this.trialPermits++;
+    return true;
+  }
+
+  /** Applies the time-driven transitions that would have happened by `now`. */
+  private refreshState(now: number): void {
+    const state = this.current;
+    if (state === 'open') {
+      if (now >= this.openedAt! + this.recoveryTimeout) this.toHalfOpen(now);
+    } else if (state === 'half-open') {
+      if (this.trialPermits >= this.halfOpenMaxCalls && now >= this.halfOpenSince + this.recoveryTimeout) {
+        this.open(now, 'half-open-timeout');
+      }
+    }
+  }
+
+  private reject<T>(now: number): Promise<T> {
+    this.notPermittedCalls++;
+    const state = this.current;
+    this.rejectionState = state;
+    this.rejectionRetryAfter = this.retryAfter(state, now);
+    const error = this.options.captureStackTrace ? this.buildOpenError() : createWithoutStack(this.buildOpenError);
+    if (this.callOutcomes.hasListeners) {
+      this.callOutcomes.emit({ name: this.name, outcome: 'not_permitted', durationMs: 0, error });
+    }
+    return Promise.reject(error);
+  }
+
+  /**
+   * Open: until half-open. Forced open: never. Half-open with every trial permit taken: until the
+   * round is decided at the latest (its trials answer, or it is abandoned after `recoveryTimeout`).
+   */
+  private retryAfter(state: CircuitBreakerState, now: number): number {
+    if (state === 'open') return this.openedAt! + this.recoveryTimeout - now;
+    if (state === 'half-open') return Math.max(0, this.halfOpenSince + this.recoveryTimeout - now);
+    return Infinity;
+  }
+
+  private complete(outcome: CompletedOutcome, generation: number, startedAt: number, error: unknown, threw: boolean): void {
+    const now = this.clock.now();
+    const durationMs = now - startedAt;
+    const slow = outcome !== 'ignored' && durationMs > this.slowCallDurationThreshold;
+    if (outcome === 'success') this.successCalls++;
+    else if (outcome === 'failure') this.failureCalls++;
+    else this.ignoredCalls++;
+    if (slow) this.slowCalls++;
+    if (this.callOutcomes.hasListeners) {
+      this.callOutcomes.emit(threw ? { name: this.name, outcome, durationMs, error } : { name: this.name, outcome, durationMs });
+    }
+    // The state is the one the call was admitted in only while the generation is unchanged.
+    if (generation === this.generation) this.apply(outcome, slow, now);
+  }
+
+  private apply(outcome: CompletedOutcome, slow: boolean, now: number): void {
+    const state = this.current;
+    if (state === 'closed') {
+      if (outcome === 'ignored') return;
+      const reason = this.strategy.record(outcome === 'failure', slow, now);
+      if (reason !== undefined) this.open(now, reason);
+      return;
+    }
+    if (state !== 'half-open') return; // disabled: nothing a call does moves the state
+    if (outcome === 'ignored') {
+      this.trialPermits--;
+      return;
+    }
+    const verdict = this.strategy.recordTrial(outcome === 'failure', slow);
+    if (verdict === 'open') {
+      this.open(now, 'half-open-failure');
+    } else if (verdict === 'closed') {
+      this.strategy.reset();
+      this.openedAt = null;
+      this.transition('closed', now, 'half-open-success');
+    }
+  }
+
+  private open(now: number, reason: CircuitBreakerTransitionReason): void {
+    this.openedAt = now;
+    this.transition('open', now, reason);
+  }
+
+  private toHalfOpen(now: number): void {
+    this.halfOpenSince = now;
+    this.strategy.startTrials();
+    this.transition('half-open', now, 'recovery-timeout');
+  }
+
+  /** The one place the state changes; events go out after every field is consistent. */
+  private transition(to: CircuitBreakerState, now: number, reason: CircuitBreakerTransitionReason): void {
+    const from = this.current;
+    this.current = to;
+    this.generation++;
+    this.trialPermits = 0;
+    if (this.stateChanges.hasListeners) this.stateChanges.emit({ name: this.name, from, to, at: now, reason });
+  }
+}
+
+function createStrategy(options: ResolvedCircuitBreakerOptions): BreakerStrategy {
+  const window = options.window;
+  if (window === undefined) return new ConsecutiveFailuresStrategy(options.failureThreshold, options.halfOpenMaxCalls);
+  // A count window never holds more than `size` calls, so a larger minimum could never be met.
+  const minimumCalls = window.type === 'count' ? Math.min(options.minimumCalls, window.size) : options.minimumCalls;
+  return new FailureRateStrategy(window.type === 'count' ? new CountWindow(window.size) : new TimeWindow(window.durationMs), {
+    failureRateThreshold: options.failureRateThreshold,
+    slowCallRateThreshold: options.slowCallRateThreshold,
+    minimumCalls,
+    trialCalls: options.halfOpenMaxCalls,
+    slowCallsPossible: options.slowCallDurationThreshold !== Infinity,
+  });
+}
+
+function validationPathOf(options: unknown): string {
+  const { name, validationPath } = (options ?? {}) as { name?: unknown; validationPath?: unknown };
+  if (typeof validationPath === 'string') return validationPath;
+  return typeof name === 'string' && name.length > 0 ? name : 'circuitBreaker';
+}
+
+function percent(count: number, total: number): number {
+  return total === 0 ? 0 : Math.round((count * 1000) / total) / 10;
+}

@@ -1,0 +1,81 @@
+import { runInScope } from '../context/current-signal.js';
+import { ExecutionScope } from '../context/execution-scope.js';
+import { BasePolicy, invoke } from '../policy/base.policy.js';
+import { POLICY_ORDER, type Operation, type ResiliencePolicy } from '../policy/policy.interface.js';
+
+/** One link of a composed chain: runs its policy around the rest of the chain. */
+class Layer {
+  constructor(
+    readonly policy: ResiliencePolicy,
+    readonly next: Layer | undefined,
+  ) {}
+
+  run<T>(operation: Operation<T>, scope: ExecutionScope, args: readonly unknown[] | undefined, thisArg: unknown): Promise<T> {
+    const next = this.next;
+    if (next === undefined) return this.policy.run(operation, scope, args, thisArg);
+    return this.policy.run((inner) => next.run(operation, inner as ExecutionScope, args, thisArg), scope, args, thisArg);
+  }
+}
+
+/**
+ * Policies composed in the fixed order Fallback → Retry → CircuitBreaker → Timeout → Bulkhead,
+ * whatever order they were given in. The chain is built once; a call walks prebuilt links.
+ */
+export class ComposedPolicy extends BasePolicy {
+  readonly kind = 'composite' as const;
+  readonly name: string;
+  /** The policies, outermost first. */
+  readonly policies: readonly ResiliencePolicy[];
+  private readonly chain: Layer | undefined;
+  /** Without a timeout, the composition itself gives each call a scope for `currentSignal()`. */
+  private readonly providesScope: boolean;
+
+  constructor(policies: readonly ResiliencePolicy[], name?: string) {
+    super();
+    this.policies = orderPolicies(policies);
+    this.name = name ?? this.policies.map((policy) => policy.name).join('+');
+    let chain: Layer | undefined;
+    for (let i = this.policies.length - 1; i >= 0; i--) chain = new Layer(this.policies[i]!, chain);
+    this.chain = chain;
+    this.providesScope = !this.policies.some((policy) => policy.kind === 'timeout');
+  }
+
+  run<T>(operation: Operation<T>, scope: ExecutionScope, args?: readonly unknown[], thisArg?: unknown): Promise<T> {
+    const inner = this.providesScope ? scoped(operation) : operation;
+    if (this.chain === undefined) return invoke(inner, scope);
+    return this.chain.run(inner, scope, args, thisArg);
+  }
+}
+
+/**
+ * Runs the operation with a scope of its own in async context, so `currentSignal()` works inside
+ * calls that have no timeout. A top-level call gets a fresh (lazily signalled) scope; a nested one
+ * shares its caller's, which is what ends it anyway.
+ */
+function scoped<T>(operation: Operation<T>): Operation<T> {
+  return (context) => {
+    const scope = context === ExecutionScope.root ? ExecutionScope.root.child() : (context as ExecutionScope);
+    return runInScope(scope, () => invoke(operation, scope));
+  };
+}
+
+/** Stable sort into the fixed order; nested compositions are flattened. */
+function orderPolicies(policies: readonly ResiliencePolicy[]): ResiliencePolicy[] {
+  const flat: ResiliencePolicy[] = [];
+  for (const policy of policies) {
+    if (policy instanceof ComposedPolicy) flat.push(...policy.policies);
+    else flat.push(policy);
+  }
+  return flat
+    .map((policy, index) => ({ policy, index, rank: POLICY_ORDER.indexOf(policy.kind as never) }))
+    .sort((a, b) => a.rank - b.rank || a.index - b.index)
+    .map((entry) => entry.policy);
+}
+
+/**
+ * Composes policies into one, in the contract's fixed order (Fallback → Retry → CircuitBreaker →
+ * Timeout → Bulkhead → operation) regardless of argument order. Build it once and reuse it.
+ */
+export function composePolicies(...policies: ResiliencePolicy[]): ComposedPolicy {
+  return new ComposedPolicy(policies);
+}

@@ -1,0 +1,26 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ExecutionScope } from './execution-scope.js';
+
+// Context, not policy state: each async call chain sees its own scope, so two applications in one
+// process never observe each other's calls through it.
+const storage = new AsyncLocalStorage<ExecutionScope>();
+
+/** The scope of the innermost running resilient call, or `undefined` outside one. */
+export function currentScope(): ExecutionScope | undefined {
+  return storage.getStore();
+}
+
+/**
+ * The `AbortSignal` of the innermost running resilient call, or `undefined` outside one. It
+ * aborts (with a `TimeoutError` as its reason) when the call times out, including when an outer
+ * call's deadline passes first. Pass it on to `fetch`, `HttpService`, database drivers.
+ */
+export function currentSignal(): AbortSignal | undefined {
+  return storage.getStore()?.signal;
+}
+
+/** Runs `fn` with `scope` as the current scope (no context switch when it already is). */
+export function runInScope<R>(scope: ExecutionScope, fn: () => R): R {
+  if (storage.getStore() === scope) return fn();
+  return storage.run(scope, fn);
+}

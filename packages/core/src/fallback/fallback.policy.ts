@@ -1,0 +1,179 @@
+import { systemClock, type Clock } from '../clock/clock.js';
+import type { ExecutionScope } from '../context/execution-scope.js';
+import { EventEmitter, type Event } from '../events/event-emitter.js';
+import { BasePolicy, invoke } from '../policy/base.policy.js';
+import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import { fallbackReason, type FallbackReason } from './fallback-reason.js';
+import {
+  DEFAULT_STALE_MAX_ENTRIES,
+  validateFallbackOptions,
+  type FallbackPolicyOptions,
+  type StaleInfo,
+} from './fallback.options.js';
+import { StaleResultCache } from './stale-result.cache.js';
+
+/** Where a fallback result came from. */
+export type FallbackSource = 'stale' | 'handler' | 'value';
+
+/** Emitted each time the policy falls back (before a handler runs, whatever it then does). */
+export interface FallbackEvent {
+  readonly name: string;
+  readonly source: FallbackSource;
+  readonly reason: FallbackReason;
+  /** The failure that triggered the fallback. */
+  readonly error: unknown;
+  /** Age of the stale value in ms; only for `source: 'stale'`. */
+  readonly ageMs?: number;
+}
+
+/** Fallbacks served since creation, per reason. */
+export type FallbackCounts = Record<FallbackReason, number>;
+
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+
+/**
+ * Turns a failure into a result: the last good result for the same arguments (`staleIfError`),
+ * else `handler(...args, error)`, else `value`; an error that `on` does not match, or a failure
+ * with none of those available, is rethrown as the original error object.
+ *
+ * `staleIfError` keys each call by its arguments (`key(...args)`, default `JSON.stringify(args)`),
+ * computed before the operation runs so an operation mutating its arguments cannot misfile its
+ * result. When the key cannot be computed (circular arguments, a BigInt, a throwing `key`, a
+ * non-string key) that one call is neither cached nor served stale: caching is an optimisation
+ * and must never fail a call. Note that the default key maps `undefined`, functions and `null`
+ * alike (JSON), and that a stale value is the same object that was returned before.
+ */
+export class FallbackPolicy extends BasePolicy {
+  readonly kind = 'fallback' as const;
+  readonly name: string;
+  /** Fires each time the policy falls back. */
+  readonly onFallback: Event<FallbackEvent>;
+
+  private readonly clock: Clock;
+  private readonly on: ErrorClass[] | ((error: unknown) => boolean) | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly handler: ((...argsThenError: any[]) => unknown) | undefined;
+  private readonly hasValue: boolean;
+  private readonly value: unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly key: ((...args: any[]) => string) | undefined;
+  private readonly cache: StaleResultCache | undefined;
+  private readonly maxAge: number;
+  private readonly mapStale: ((value: unknown, info: StaleInfo) => unknown) | undefined;
+  private readonly counts: FallbackCounts = { circuit_open: 0, timeout: 0, bulkhead_full: 0, error: 0 };
+  private readonly fallbackEmitter = new EventEmitter<FallbackEvent>();
+
+  constructor(options: FallbackPolicyOptions) {
+    super();
+    const name = typeof options?.name === 'string' && options.name !== '' ? options.name : 'fallback';
+    validateFallbackOptions(options, options.validationPath ?? `fallbacks.${name}`);
+    const resolved: FallbackPolicyOptions = options ?? {};
+    this.name = name;
+    this.clock = resolved.clock ?? systemClock;
+    this.on = resolved.on;
+    this.handler = resolved.handler;
+    this.hasValue = 'value' in resolved;
+    this.value = resolved.value;
+    this.key = resolved.key;
+    const stale = resolved.staleIfError;
+    this.cache = stale === undefined ? undefined : new StaleResultCache(stale.maxEntries ?? DEFAULT_STALE_MAX_ENTRIES);
+    this.maxAge = stale?.maxAge ?? 0;
+    this.mapStale = stale?.map === undefined ? undefined : stale.map.bind(stale);
+    this.onFallback = this.fallbackEmitter.event;
+  }
+
+  /** Fallbacks served since creation, per reason (a snapshot). */
+  get fallbackCounts(): Readonly<FallbackCounts> {
+    return { ...this.counts };
+  }
+
+  /** Fallbacks served since creation, all reasons together. */
+  get fallbackCount(): number {
+    const counts = this.counts;
+    return counts.circuit_open + counts.timeout + counts.bulkhead_full + counts.error;
+  }
+
+  /** Argument lists currently remembered by `staleIfError` (0 without it). */
+  get staleEntries(): number {
+    return this.cache?.size ?? 0;
+  }
+
+  /** Forgets every remembered result (e.g. after a deploy that changes their shape). */
+  clearStale(): void {
+    this.cache?.clear();
+  }
+
+  async run<T>(operation: Operation<T>, scope: ExecutionScope, args: readonly unknown[] = NO_ARGS, thisArg?: unknown): Promise<T> {
+    const key = this.cache === undefined ? undefined : this.keyOf(args);
+    let result: T;
+    try {
+      result = await invoke(operation, scope);
+    } catch (error) {
+      return this.recover(error, args, key, thisArg) as T | Promise<T>;
+    }
+    if (key !== undefined) this.cache!.remember(key, result, this.clock.now());
+    return result;
+  }
+
+  private keyOf(args: readonly unknown[]): string | undefined {
+    try {
+      const keyOf = this.key;
+      const key = keyOf === undefined ? JSON.stringify(args) : keyOf(...args);
+      return typeof key === 'string' ? key : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Runs on failure; throwing here (or a rejected handler result) rejects the call. */
+  private recover(error: unknown, args: readonly unknown[], key: string | undefined, thisArg: unknown): unknown {
+    if (!this.matches(error)) throw error;
+    if (key !== undefined) {
+      const now = this.clock.now();
+      const entry = this.cache!.lookup(key, now, this.maxAge);
+      if (entry !== undefined) {
+        const ageMs = now - entry.at;
+        this.engage('stale', error, ageMs);
+        return this.mapStale === undefined ? entry.value : this.mapStale(entry.value, { ageMs, error });
+      }
+    }
+    const handler = this.handler;
+    if (handler !== undefined) {
+      this.engage('handler', error, undefined);
+      // `thisArg`: the instance whose method failed, so `@Fallback(fn)` and method handlers see it.
+      return handler.call(thisArg, ...args, error);
+    }
+    if (this.hasValue) {
+      this.engage('value', error, undefined);
+      return this.value;
+    }
+    throw error;
+  }
+
+  /**
+   * A predicate that throws (or an `on` entry `instanceof` rejects) counts as "no match": the
+   * caller then sees its original error rather than a bug of the filter.
+   */
+  private matches(error: unknown): boolean {
+    const on = this.on;
+    if (on === undefined) return true;
+    try {
+      if (typeof on === 'function') return Boolean(on(error));
+      for (let i = 0; i < on.length; i++) {
+        if (error instanceof on[i]!) return true;
+      }
+    } catch {
+      return false;
+    }
+    return false;
+  }
+
+  private engage(source: FallbackSource, error: unknown, ageMs: number | undefined): void {
+    const reason = fallbackReason(error);
+    this.counts[reason]++;
+    if (!this.fallbackEmitter.hasListeners) return;
+    this.fallbackEmitter.emit(
+      ageMs === undefined ? { name: this.name, source, reason, error } : { name: this.name, source, reason, error, ageMs },
+    );
+  }
+}

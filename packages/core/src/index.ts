@@ -1,0 +1,71 @@
+// Public API of @bulwark/core. Everything not exported here is internal.
+export type { Clock, TimerHandle } from './clock/clock.js';
+export { systemClock } from './clock/clock.js';
+export { FakeClock, flushMicrotasks } from './clock/fake-clock.js';
+
+export { ResilienceError } from './errors/resilience.error.js';
+export { CircuitOpenError } from './errors/circuit-open.error.js';
+export { TimeoutError } from './errors/timeout.error.js';
+export { BulkheadFullError } from './errors/bulkhead-full.error.js';
+export { InvalidOptionsError } from './errors/invalid-options.error.js';
+
+export type { ExecutionContext } from './context/execution-scope.js';
+export { ExecutionScope } from './context/execution-scope.js';
+export { currentSignal, currentScope, runInScope } from './context/current-signal.js';
+
+export type { Disposable, Event } from './events/event-emitter.js';
+export { EventEmitter } from './events/event-emitter.js';
+
+export type { ErrorClass, Operation, PolicyKind, ResiliencePolicy } from './policy/policy.interface.js';
+export { POLICY_ORDER } from './policy/policy.interface.js';
+export { BasePolicy } from './policy/base.policy.js';
+
+export type { TimeoutEvent, TimeoutPolicyOptions } from './timeout/timeout.policy.js';
+export { TimeoutPolicy } from './timeout/timeout.policy.js';
+export type { TimeoutOptions } from './timeout/timeout.options.js';
+export { DEFAULT_TIMEOUT_PROFILES, validateTimeoutOptions } from './timeout/timeout.options.js';
+
+export type { CircuitBreakerPolicyOptions } from './circuit-breaker/circuit-breaker.policy.js';
+export { CircuitBreakerPolicy } from './circuit-breaker/circuit-breaker.policy.js';
+export type {
+  CircuitBreakerOptions,
+  CircuitBreakerState,
+  ResolvedCircuitBreakerOptions,
+  SlidingWindowOptions,
+} from './circuit-breaker/circuit-breaker.options.js';
+export { DEFAULT_CIRCUIT_BREAKER_OPTIONS, validateCircuitBreakerOptions } from './circuit-breaker/circuit-breaker.options.js';
+export type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker/circuit-breaker-snapshot.interface.js';
+export type {
+  CircuitBreakerCallOutcome,
+  CircuitBreakerCallOutcomeKind,
+  CircuitBreakerStateChange,
+  CircuitBreakerTransitionReason,
+} from './circuit-breaker/circuit-breaker.events.js';
+
+export type { BackoffStrategy, JitterBounds, JitterKind, JitterStrategy } from './backoff/backoff.interface.js';
+export { JITTER_KINDS } from './backoff/backoff.interface.js';
+export type { ExponentialBackoffOptions } from './backoff/exponential.backoff.js';
+export { DEFAULT_BACKOFF_OPTIONS, MAX_BACKOFF_DELAY, exponentialBackoff } from './backoff/exponential.backoff.js';
+export { JITTER_STRATEGIES, decorrelatedJitter, equalJitter, fullJitter, noJitter } from './backoff/jitter.strategy.js';
+export type { RetryOptions } from './retry/retry.options.js';
+export { DEFAULT_RETRY_OPTIONS, RETRY_OPTION_KEYS, validateRetryOptions } from './retry/retry.options.js';
+export type { GiveUpEvent, RetryEvent, RetryPolicyOptions, RetryStats } from './retry/retry.policy.js';
+export { RetryPolicy } from './retry/retry.policy.js';
+
+export type { BulkheadOptions, BulkheadPolicyOptions } from './bulkhead/bulkhead.options.js';
+export { DEFAULT_BULKHEAD_OPTIONS, validateBulkheadOptions } from './bulkhead/bulkhead.options.js';
+export type { BulkheadRejectedEvent } from './bulkhead/bulkhead.policy.js';
+export { BulkheadPolicy } from './bulkhead/bulkhead.policy.js';
+
+export type { FallbackOptions, FallbackPolicyOptions, StaleIfErrorOptions, StaleInfo } from './fallback/fallback.options.js';
+export { DEFAULT_STALE_MAX_ENTRIES, validateFallbackOptions } from './fallback/fallback.options.js';
+export type { FallbackCounts, FallbackEvent, FallbackSource } from './fallback/fallback.policy.js';
+export { FallbackPolicy } from './fallback/fallback.policy.js';
+export type { FallbackReason } from './fallback/fallback-reason.js';
+export { fallbackReason } from './fallback/fallback-reason.js';
+
+export { ComposedPolicy, composePolicies } from './composition/compose-policies.js';
+
+export type { PolicyOperatorOptions } from './rxjs/policy.operator.js';
+export { withPolicy } from './rxjs/policy.operator.js';
+export { withBulkhead, withCircuitBreaker, withFallback, withRetry, withTimeout } from './rxjs/policy-operators.js';

@@ -1,0 +1,244 @@
+import type { BackoffStrategy } from '../backoff/backoff.interface.js';
+import { exponentialBackoff } from '../backoff/exponential.backoff.js';
+import { systemClock, type Clock } from '../clock/clock.js';
+import type { ExecutionScope } from '../context/execution-scope.js';
+import { BulkheadFullError } from '../errors/bulkhead-full.error.js';
+import { CircuitOpenError } from '../errors/circuit-open.error.js';
+import { EventEmitter } from '../events/event-emitter.js';
+import { BasePolicy, invoke } from '../policy/base.policy.js';
+import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from './retry.options.js';
+
+/** Emitted before each wait for a retry. */
+export interface RetryEvent {
+  readonly name: string;
+  /** The attempt that failed, 1-based (so the retry about to run is attempt + 1). */
+  readonly attempt: number;
+  /** Milliseconds the policy waits before the next attempt. */
+  readonly delay: number;
+  /** What the failed attempt threw (absent when a result was rejected by `retryOnResult`). */
+  readonly error?: unknown;
+  /** The result `retryOnResult` asked to retry (absent when the attempt threw). */
+  readonly result?: unknown;
+}
+
+/** Emitted once when a call ends without success, whatever the reason. */
+export interface GiveUpEvent {
+  readonly name: string;
+  /** Attempts made (0 when the call was cancelled before the first). */
+  readonly attempts: number;
+  /** What the call rejects with (absent when it resolves with a result `retryOnResult` rejected). */
+  readonly error?: unknown;
+  /** The last result, when retries ran out on results `retryOnResult` rejected. */
+  readonly result?: unknown;
+}
+
+/** Cumulative call outcomes since the policy was created ("with retry" = more than one attempt made). */
+export interface RetryStats {
+  readonly successWithoutRetry: number;
+  readonly successWithRetry: number;
+  readonly failedWithRetry: number;
+  readonly failedWithoutRetry: number;
+}
+
+export type RetryPolicyOptions = RetryOptions & {
+  name?: string;
+  clock?: Clock;
+  random?: () => number;
+  /** Prefix of validation messages (`bulkheads.reports`), set by frameworks that know where options came from. */
+  validationPath?: string;
+};
+
+/**
+ * Runs an operation again after a failure, waiting an exponential, jittered delay between
+ * attempts. Each attempt receives the call's scope, so cancellation and an outer deadline reach
+ * every attempt; a wait ends at once when the scope aborts, and no wait starts that the deadline
+ * would cut short.
+ *
+ * Outcomes: the first success is returned as is; once retries run out (or the deadline leaves
+ * no room) the ORIGINAL last error is rethrown unchanged (same object, non-Error values included)
+ * or, when the attempts produced results `retryOnResult` rejected, the last result is returned.
+ * A cancelled call rejects with the scope's reason.
+ *
+ * Zero delays: no timer is set; the loop still yields one microtask turn (an `await`) between
+ * attempts, and checks for cancellation before the next one.
+ */
+export class RetryPolicy extends BasePolicy {
+  readonly kind = 'retry' as const;
+  readonly name: string;
+  /** Retries after the first attempt (attempts in all: maxRetries + 1). */
+  readonly maxRetries: number;
+  /** Computes each wait; shared by concurrent calls (it is stateless). */
+  readonly backoff: BackoffStrategy;
+
+  private readonly clock: Clock;
+  private readonly retryOnPredicate: ((error: unknown, attempt: number) => boolean) | undefined;
+  private readonly retryOnClasses: readonly ErrorClass[] | undefined;
+  private readonly retryOnResult: ((value: unknown) => boolean) | undefined;
+  private readonly retryOnCircuitOpen: boolean;
+  private readonly retryOnBulkheadFull: boolean;
+
+  private readonly retryEmitter = new EventEmitter<RetryEvent>();
+  private readonly giveUpEmitter = new EventEmitter<GiveUpEvent>();
+
+  /** Emitted before each wait for a retry. */
+  readonly onRetry = this.retryEmitter.event;
+  /** Emitted once when a call ends without success (error thrown, results rejected, cancelled). */
+  readonly onGiveUp = this.giveUpEmitter.event;
+
+  private successWithoutRetry = 0;
+  private successWithRetry = 0;
+  private failedWithRetry = 0;
+  private failedWithoutRetry = 0;
+
+  constructor(options: RetryPolicyOptions = {}) {
+    super();
+    const name = options?.name ?? 'retry';
+    validateRetryOptions(options, options.validationPath ?? `retry "${String(name)}"`);
+    this.name = name;
+    this.maxRetries = options.maxRetries ?? DEFAULT_RETRY_OPTIONS.maxRetries;
+    this.clock = options.clock ?? systemClock;
+    const backoffOptions: Parameters<typeof exponentialBackoff>[0] = {
+      baseDelay: options.baseDelay ?? DEFAULT_RETRY_OPTIONS.baseDelay,
+      multiplier: options.multiplier ?? DEFAULT_RETRY_OPTIONS.multiplier,
+      maxDelay: options.maxDelay ?? DEFAULT_RETRY_OPTIONS.maxDelay,
+      jitter: options.jitter ?? DEFAULT_RETRY_OPTIONS.jitter,
+    };
+    if (options.random !== undefined) backoffOptions.random = options.random;
+    this.backoff = exponentialBackoff(backoffOptions);
+    const retryOn = options.retryOn;
+    this.retryOnPredicate = typeof retryOn === 'function' ? retryOn : undefined;
+    // Copied so a caller mutating its array later cannot change the policy.
+    this.retryOnClasses = Array.isArray(retryOn) ? Object.freeze([...retryOn]) : undefined;
+    this.retryOnResult = options.retryOnResult;
+    this.retryOnCircuitOpen = options.retryOnCircuitOpen ?? DEFAULT_RETRY_OPTIONS.retryOnCircuitOpen;
+    this.retryOnBulkheadFull = options.retryOnBulkheadFull ?? DEFAULT_RETRY_OPTIONS.retryOnBulkheadFull;
+  }
+
+  /** A snapshot of the cumulative counters (plain numbers, for metrics). */
+  get stats(): RetryStats {
+    return {
+      successWithoutRetry: this.successWithoutRetry,
+      successWithRetry: this.successWithRetry,
+      failedWithRetry: this.failedWithRetry,
+      failedWithoutRetry: this.failedWithoutRetry,
+    };
+  }
+
+  async run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
+    let attempt = 0;
+    let previousDelay = 0;
+    for (;;) {
+      if (scope.aborted) throw this.gaveUp(attempt, scope.reason);
+      attempt++;
+      let outcome: unknown;
+      let failed = false;
+      try {
+        outcome = await invoke(operation, scope);
+      } catch (error) {
+        outcome = error;
+        failed = true;
+      }
+
+      if (failed) {
+        if (attempt > this.maxRetries || !this.shouldRetryError(outcome, attempt)) throw this.gaveUp(attempt, outcome);
+      } else if (this.retryOnResult === undefined || !this.shouldRetryResult(outcome)) {
+        if (attempt === 1) this.successWithoutRetry++;
+        else this.successWithRetry++;
+        return outcome as T;
+      } else if (attempt > this.maxRetries) {
+        return this.resultRejected(attempt, outcome) as T;
+      }
+
+      // The outcome is to be retried.
+      if (scope.aborted) throw this.gaveUp(attempt, scope.reason);
+      const delay = this.backoff.delay(attempt, previousDelay);
+      previousDelay = delay;
+      // The deadline would cut the next attempt before it starts: end now with what we have.
+      if (this.clock.now() + delay >= scope.deadline) {
+        if (failed) throw this.gaveUp(attempt, outcome);
+        return this.resultRejected(attempt, outcome) as T;
+      }
+      if (this.retryEmitter.hasListeners) {
+        this.retryEmitter.emit(
+          failed ? { name: this.name, attempt, delay, error: outcome } : { name: this.name, attempt, delay, result: outcome },
+        );
+      }
+      if (delay > 0) {
+        try {
+          await this.wait(delay, scope);
+        } catch (reason) {
+          throw this.gaveUp(attempt, reason);
+        }
+      } else {
+        await Promise.resolve();
+      }
+    }
+  }
+
+  /**
+   * Waits `delay` ms on the policy clock: one timer, cleared if the scope aborts first (then the
+   * wait rejects with the abort reason at once). The listener is removed when the timer fires.
+   */
+  private wait(delay: number, scope: ExecutionScope): Promise<void> {
+    const clock = this.clock;
+    return new Promise<void>((resolve, reject) => {
+      let unsubscribe: (() => void) | undefined;
+      const handle = clock.setTimeout(() => {
+        unsubscribe?.();
+        resolve();
+      }, delay);
+      unsubscribe = scope.onAbort((reason) => {
+        clock.clearTimeout(handle);
+        reject(reason);
+      });
+    });
+  }
+
+  /**
+   * Breaker and bulkhead rejections are fast-fails meant to shed load: retrying them by default
+   * would hammer what they protect. Their flags, when set, retry them whatever `retryOn` says.
+   * A throwing `retryOn` predicate counts as "do not retry", so the original error still surfaces.
+   */
+  private shouldRetryError(error: unknown, attempt: number): boolean {
+    if (error instanceof CircuitOpenError) return this.retryOnCircuitOpen;
+    if (error instanceof BulkheadFullError) return this.retryOnBulkheadFull;
+    const classes = this.retryOnClasses;
+    if (classes !== undefined) {
+      for (let i = 0; i < classes.length; i++) if (error instanceof classes[i]!) return true;
+      return false;
+    }
+    const predicate = this.retryOnPredicate;
+    if (predicate === undefined) return true;
+    try {
+      return !!predicate(error, attempt);
+    } catch {
+      return false;
+    }
+  }
+
+  /** A throwing `retryOnResult` counts as "keep this result": the call resolves with it. */
+  private shouldRetryResult(value: unknown): boolean {
+    try {
+      return !!this.retryOnResult!(value);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Books a failed call and returns what it rejects with, unchanged. */
+  private gaveUp(attempts: number, error: unknown): unknown {
+    if (attempts > 1) this.failedWithRetry++;
+    else this.failedWithoutRetry++;
+    if (this.giveUpEmitter.hasListeners) this.giveUpEmitter.emit({ name: this.name, attempts, error });
+    return error;
+  }
+
+  /** Books a call whose every attempt returned a rejected result, and returns the last one. */
+  private resultRejected(attempts: number, result: unknown): unknown {
+    if (attempts > 1) this.failedWithRetry++;
+    else this.failedWithoutRetry++;
+    if (this.giveUpEmitter.hasListeners) this.giveUpEmitter.emit({ name: this.name, attempts, result });
+    return result;
+  }
+}

@@ -1,0 +1,156 @@
+import { systemClock, type Clock } from '../clock/clock.js';
+import { runInScope } from '../context/current-signal.js';
+import type { ExecutionScope } from '../context/execution-scope.js';
+import { TimeoutError } from '../errors/timeout.error.js';
+import { EventEmitter } from '../events/event-emitter.js';
+import { BasePolicy, invoke } from '../policy/base.policy.js';
+import type { Operation } from '../policy/policy.interface.js';
+import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
+import { validateTimeoutOptions, type TimeoutOptions } from './timeout.options.js';
+
+export interface TimeoutEvent {
+  readonly name: string;
+  readonly duration: number;
+  /** Clock time at which the call was abandoned. */
+  readonly at: number;
+}
+
+export type TimeoutPolicyOptions = TimeoutOptions & {
+  name?: string;
+  clock?: Clock;
+  /** Prefix of validation messages (`timeouts.database`); defaults to `timeout "<name>"`. */
+  validationPath?: string;
+};
+
+/**
+ * Bounds a call in time. Cooperative and forced at once: at the deadline the call's signal aborts
+ * with a `TimeoutError` (so `fetch` and drivers given `currentSignal()` stop their work), and the
+ * returned promise rejects with that error even if the callee ignores the signal. Whatever the
+ * callee does later is absorbed: no unhandled rejection, no second outcome.
+ *
+ * Deadlines nest: a call made inside another resilient call never outlives the outer deadline;
+ * when the outer deadline is the earlier one, the inner call fails with the outer's TimeoutError.
+ */
+export class TimeoutPolicy extends BasePolicy {
+  readonly kind = 'timeout' as const;
+  readonly name: string;
+  readonly duration: number;
+  private readonly clock: Clock;
+  /** @internal */
+  readonly queue: DeadlineQueue;
+  private readonly timeoutEmitter = new EventEmitter<TimeoutEvent>();
+  private timeouts = 0;
+
+  /** Emitted when a call is abandoned at this policy's deadline. */
+  readonly onTimeout = this.timeoutEmitter.event;
+
+  /** Builds the error once per expiry, named after this policy; shared with inheriting scopes. */
+  readonly createError = (): TimeoutError => new TimeoutError(this.name, this.duration);
+
+  constructor(options: TimeoutPolicyOptions | number) {
+    super();
+    const resolved = typeof options === 'number' ? { duration: options } : options;
+    this.name = resolved.name ?? 'timeout';
+    validateTimeoutOptions(
+      typeof options === 'number' ? options : { duration: resolved.duration },
+      (typeof options === 'number' ? undefined : options.validationPath) ?? `timeout "${this.name}"`,
+    );
+    this.duration = resolved.duration;
+    this.clock = resolved.clock ?? systemClock;
+    this.queue = new DeadlineQueue(this.clock);
+  }
+
+  /** Calls abandoned at this policy's own deadline since creation. */
+  get timeoutCount(): number {
+    return this.timeouts;
+  }
+
+  /** Calls currently running under this policy's own deadline. */
+  get pendingCount(): number {
+    return this.queue.size;
+  }
+
+  run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
+    const ownDeadline = this.clock.now() + this.duration;
+    const child = scope.child(ownDeadline);
+    if (child.aborted) return Promise.reject(child.reason);
+    const inherited = child.deadline < ownDeadline;
+    if (!inherited) child.deadlineError = this.createError;
+    return new Promise<T>((resolve, reject) => {
+      const call = new TimedCall<T>(this, child, resolve, reject, !inherited);
+      if (!inherited) this.queue.add(call);
+      // The outer scope can end this call first (its deadline, which we inherited, or its
+      // caller's cancellation): follow it. Top-level calls skip this and its listener.
+      if (inherited || child.abortable) call.followScope();
+      runInScope(child, () => invoke(operation, child)).then(call.onValue, call.onError);
+    });
+  }
+
+  /** @internal called at this policy's own deadline. */
+  expired(call: TimedCall<unknown>): void {
+    this.timeouts++;
+    const error = this.createError();
+    if (this.timeoutEmitter.hasListeners) {
+      this.timeoutEmitter.emit({ name: this.name, duration: this.duration, at: this.clock.now() });
+    }
+    call.scope.abort(error);
+    call.reject(error);
+  }
+}
+
+/** One call under a timeout: the deadline-queue entry and the settlement of the race. */
+class TimedCall<T> implements DeadlineEntry {
+  settled = false;
+  readonly deadline: number;
+  private unfollow: (() => void) | undefined;
+
+  constructor(
+    private readonly policy: TimeoutPolicy,
+    readonly scope: ExecutionScope,
+    private readonly resolve: (value: T) => void,
+    readonly reject: (error: unknown) => void,
+    private readonly queued: boolean,
+  ) {
+    this.deadline = scope.deadline;
+  }
+
+  readonly onValue = (value: T): void => {
+    if (this.finish()) this.resolve(value);
+  };
+
+  readonly onError = (error: unknown): void => {
+    if (this.finish()) this.reject(error);
+  };
+
+  /** Called by the deadline queue (which has already marked the entry settled). */
+  expire(): void {
+    this.release();
+    this.policy.expired(this as TimedCall<unknown>);
+  }
+
+  followScope(): void {
+    this.unfollow = this.scope.onAbort((reason) => {
+      if (this.finish()) this.reject(reason);
+    });
+    if (this.settled) this.release();
+  }
+
+  /** Wins the race for this call's single outcome; false when something else already did. */
+  private finish(): boolean {
+    if (this.queued) {
+      if (!this.policy.queue.settle(this)) return false;
+    } else {
+      if (this.settled) return false;
+      this.settled = true;
+    }
+    this.release();
+    return true;
+  }
+
+  private release(): void {
+    const unfollow = this.unfollow;
+    this.unfollow = undefined;
+    unfollow?.();
+    this.scope.dispose();
+  }
+}

@@ -1,0 +1,90 @@
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+
+/**
+ * Option checks shared by every policy. Each takes the dotted path of the field
+ * (`circuitBreakers.pricing.failureThreshold`) so messages say exactly what to fix.
+ * `undefined` means "use the default" and always passes.
+ */
+
+export function checkPositiveInteger(path: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new InvalidOptionsError(path, 'must be a positive integer', value);
+  }
+}
+
+export function checkNonNegativeInteger(path: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new InvalidOptionsError(path, 'must be a non-negative integer', value);
+  }
+}
+
+/** A finite number > 0 (durations, multipliers). */
+export function checkPositiveNumber(path: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidOptionsError(path, 'must be a positive number', value);
+  }
+}
+
+/** A finite number >= 0 (delays that may be zero). */
+export function checkNonNegativeNumber(path: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionsError(path, 'must be a non-negative number', value);
+  }
+}
+
+/** A percentage in (0, 100]. */
+export function checkPercentage(path: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 100) {
+    throw new InvalidOptionsError(path, 'must be a percentage greater than 0 and at most 100', value);
+  }
+}
+
+export function checkOneOf(path: string, value: unknown, allowed: readonly string[]): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw new InvalidOptionsError(path, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+}
+
+export function checkFunction(path: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'function') throw new InvalidOptionsError(path, 'must be a function', value);
+}
+
+export function checkBoolean(path: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'boolean') throw new InvalidOptionsError(path, 'must be a boolean', value);
+}
+
+/** An array of error classes (constructors). */
+export function checkErrorClasses(path: string, value: unknown): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'function')) {
+    throw new InvalidOptionsError(path, 'must be an array of error classes', value);
+  }
+}
+
+export function checkObject(path: string, value: unknown): void {
+  if (value === undefined) return;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionsError(path, 'must be an object', value);
+  }
+}
+
+/** Keys accepted for policies built by hand or by a framework, not worth listing to users. */
+const PLUMBING_KEYS: ReadonlySet<string> = new Set(['name', 'clock', 'validationPath', 'random']);
+
+/** Rejects keys the options type does not know: a typo must not silently fall back to a default. */
+export function checkKnownKeys(path: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      const listed = known.filter((k) => !PLUMBING_KEYS.has(k)).join(', ');
+      throw new InvalidOptionsError(`${path}.${key}`, `is not a known option (known: ${listed})`, (value as Record<string, unknown>)[key]);
+    }
+  }
+}
