@@ -1,0 +1,206 @@
+// Bulwark compatibility app, CommonJS flavour. Copied as `main.js` into a throwaway app whose
+// package.json says "type": "commonjs", next to the packed @bulwark tarballs and one Nest major.
+// `require('@bulwark/nestjs')` loads an ES module: Node >= 20.19 supports require() of ESM.
+//
+// Plain JavaScript, written from the public contract as a user would: JS has no decorator syntax,
+// so decorators are applied by hand with Reflect.decorate (what TypeScript's __decorate does).
+// Exits 0 when every check passes, 1 with a message naming the failed check otherwise.
+'use strict';
+require('reflect-metadata'); // first: Nest and Bulwark read and write Reflect metadata at load time
+const { createServer } = require('node:http');
+const { isDeepStrictEqual } = require('node:util');
+const { Controller, Get, Inject, Injectable, Module, Param } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const {
+  CircuitBreaker,
+  CircuitBreakerRegistry,
+  CircuitOpenError,
+  Fallback,
+  ResilienceModule,
+  Retry,
+  Timeout,
+  currentSignal,
+} = require('@bulwark/nestjs');
+
+/** A failed check (as opposed to an unexpected error). */
+class CheckFailed extends Error {}
+
+const WATCHDOG_MS = 30_000;
+const watchdog = setTimeout(() => fail(`no result after ${WATCHDOG_MS} ms (hung?)`), WATCHDOG_MS);
+watchdog.unref();
+
+// ---- decorator helpers (the equivalent of tslib's __decorate / __param) ----------------------
+
+function decorateClass(target, decorators) {
+  return Reflect.decorate(decorators, target);
+}
+
+function decorateMethod(target, key, decorators) {
+  const proto = target.prototype;
+  const descriptor = Reflect.decorate(decorators, proto, key, Object.getOwnPropertyDescriptor(proto, key));
+  Object.defineProperty(proto, key, descriptor);
+}
+
+/** A parameter decorator at `index`, usable in a Reflect.decorate list. */
+function param(index, decorator) {
+  return (target, key) => decorator(target, key, index);
+}
+
+// ---- a downstream "pricing service" on loopback that the test can break ----------------------
+
+const downstream = { fail: false, hits: 0 };
+const server = createServer((req, res) => {
+  downstream.hits++;
+  const sku = decodeURIComponent(req.url.replace(/^\/price\//, ''));
+  res.setHeader('content-type', 'application/json');
+  if (downstream.fail) {
+    res.statusCode = 500;
+    res.end(JSON.stringify({ message: 'pricing is down' }));
+    return;
+  }
+  res.end(JSON.stringify({ sku, price: sku.length * 100 }));
+});
+
+// ---- the application ---------------------------------------------------------------------------
+
+const PRICING_CONFIG = 'PRICING_CONFIG';
+const pricingConfig = { baseUrl: '' }; // filled in once the downstream listens
+let signalSeen;
+
+class PricingClient {
+  constructor(config) {
+    this.config = config;
+  }
+
+  async price(sku) {
+    signalSeen = currentSignal();
+    const response = await fetch(`${this.config.baseUrl}/price/${encodeURIComponent(sku)}`, { signal: currentSignal() });
+    if (!response.ok) throw new Error(`pricing answered ${response.status}`);
+    return response.json();
+  }
+
+  cachedPrice(sku, error) {
+    return { sku, price: null, stale: true, reason: error instanceof CircuitOpenError ? 'circuit-open' : 'downstream-error' };
+  }
+}
+decorateClass(PricingClient, [Injectable(), param(0, Inject(PRICING_CONFIG))]);
+// Written in a scrambled order on purpose: the contract fixes Fallback > Retry > Breaker > Timeout.
+decorateMethod(PricingClient, 'price', [
+  CircuitBreaker('pricing'),
+  Retry({ maxRetries: 1, baseDelay: 1 }),
+  Timeout(1000),
+  Fallback('cachedPrice'),
+]);
+
+class PricesController {
+  constructor(pricing) {
+    this.pricing = pricing;
+  }
+
+  get(sku) {
+    return this.pricing.price(sku);
+  }
+}
+decorateClass(PricesController, [Controller('prices')]);
+// Constructor injection by type, as TypeScript's emitDecoratorMetadata would record it.
+Reflect.defineMetadata('design:paramtypes', [PricingClient], PricesController);
+decorateMethod(PricesController, 'get', [Get(':sku'), param(0, Param('sku'))]);
+
+class AppModule {}
+decorateClass(AppModule, [
+  Module({
+    imports: [ResilienceModule.forRoot({ circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } })],
+    controllers: [PricesController],
+    providers: [PricingClient, { provide: PRICING_CONFIG, useValue: pricingConfig }],
+  }),
+]);
+
+// ---- the checks ------------------------------------------------------------------------------
+
+async function main() {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  pricingConfig.baseUrl = `http://127.0.0.1:${server.address().port}`;
+  let app;
+  app = await NestFactory.create(AppModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${app.getHttpServer().address().port}`;
+
+  let step = 'GET /prices/abc while the downstream is up';
+  let res = await call(base, '/prices/abc');
+  expect(step, 'HTTP status', res.status, 200);
+  expectEqual(step, 'body', res.body, { sku: 'abc', price: 300 });
+  expect(step, 'downstream hits', downstream.hits, 1);
+  expect(step, 'currentSignal() inside the call is an AbortSignal', signalSeen instanceof AbortSignal, true);
+
+  downstream.fail = true;
+  step = 'GET /prices/abc while the downstream fails (2 attempts, breaker opens)';
+  res = await call(base, '/prices/abc');
+  expect(step, 'HTTP status', res.status, 200);
+  expectEqual(step, 'body', res.body, { sku: 'abc', price: null, stale: true, reason: 'downstream-error' });
+  expect(step, 'downstream hits (1 + retry)', downstream.hits, 3);
+
+  step = 'GET /prices/abc with the breaker open';
+  res = await call(base, '/prices/abc');
+  expect(step, 'HTTP status', res.status, 200);
+  expectEqual(step, 'body', res.body, { sku: 'abc', price: null, stale: true, reason: 'circuit-open' });
+  expect(step, 'downstream hits (breaker open: none)', downstream.hits, 3);
+
+  step = 'CircuitBreakerRegistry';
+  expect(step, "get('pricing').state", app.get(CircuitBreakerRegistry).get('pricing')?.state, 'open');
+
+  step = 'GET /health/resilience';
+  res = await call(base, '/health/resilience');
+  expect(step, 'HTTP status', res.status, 503);
+  expect(step, 'status', res.body?.status, 'down');
+  expect(step, 'circuitBreakers.pricing.state', res.body?.circuitBreakers?.pricing?.state, 'open');
+  expect(step, 'circuitBreakers.pricing.critical', res.body?.circuitBreakers?.pricing?.critical, true);
+  expect(step, 'Cache-Control header', res.headers.get('cache-control'), 'no-store');
+
+  step = 'GET /health/resilience/pricing';
+  res = await call(base, '/health/resilience/pricing');
+  expect(step, 'HTTP status', res.status, 200);
+  expect(step, 'state', res.body?.state, 'open');
+  expect(step, 'openedAt is an ISO-8601 string', typeof res.body?.openedAt === 'string' && !Number.isNaN(Date.parse(res.body.openedAt)), true);
+
+  await app.close();
+  app = undefined;
+  server.close();
+  console.log('all checks passed');
+  process.exit(0);
+}
+
+main().catch((error) => {
+  if (error instanceof CheckFailed) fail(error.message);
+  fail(`unexpected error: ${error?.stack ?? error}`);
+});
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+async function call(base, path) {
+  const response = await fetch(base + path);
+  const text = await response.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+function expect(step, what, actual, expected) {
+  if (actual !== expected) {
+    throw new CheckFailed(`${step}: ${what} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+  }
+}
+
+function expectEqual(step, what, actual, expected) {
+  if (!isDeepStrictEqual(actual, expected)) {
+    throw new CheckFailed(`${step}: ${what} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+  }
+}
+
+function fail(message) {
+  console.error(`CHECK FAILED: ${message}`);
+  process.exit(1);
+}

@@ -1,0 +1,63 @@
+import type {
+  BulkheadOptions,
+  CircuitBreakerOptions,
+  ErrorClass,
+  RetryOptions,
+  StaleIfErrorOptions,
+} from '@bulwark/core';
+
+/** What a policy decorator recorded: a policy name and/or option overrides. */
+export interface PolicySpec<O> {
+  /** Explicit name (`@Retry('pricing')`), or undefined for the `ClassName.methodName` default. */
+  readonly name?: string;
+  /** Overrides given in the decorator (`@Retry({ maxRetries: 2 })`). */
+  readonly options?: O;
+}
+
+export interface TimeoutSpec {
+  /** A named timeout or profile (`@Timeout('internal')`). */
+  readonly name?: string;
+  /** A duration given in the decorator (`@Timeout(5000)`, `@Timeout({ duration })`). */
+  readonly duration?: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type FallbackFunction = (...argsThenError: any[]) => unknown;
+
+export interface FallbackDecoratorOptions {
+  /** Name of a method of the same class, called as `method(...args, error)`. */
+  method?: string;
+  /** A function called as `fn(...args, error)` with `this` bound to the instance. */
+  fn?: FallbackFunction;
+  /** Which errors fall back: error classes or a predicate. Default: every error. */
+  on?: ErrorClass[] | ((error: unknown) => boolean);
+  /** Serve the last successful result for the same arguments, no older than `maxAge` ms. */
+  staleIfError?: StaleIfErrorOptions;
+  /** Cache key of the arguments for `staleIfError` (default: JSON of the arguments). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  key?: (...args: any[]) => string;
+}
+
+export interface FallbackSpec {
+  readonly options: FallbackDecoratorOptions;
+}
+
+/** Everything the Bulwark decorators recorded on one method (or class). */
+export interface ResilienceSpecs {
+  readonly fallback?: FallbackSpec;
+  readonly retry?: PolicySpec<RetryOptions>;
+  readonly circuitBreaker?: PolicySpec<CircuitBreakerOptions>;
+  readonly timeout?: TimeoutSpec;
+  readonly bulkhead?: PolicySpec<BulkheadOptions>;
+}
+
+export type SpecKind = keyof ResilienceSpecs;
+
+/** Decorator names by spec kind, for messages. */
+export const DECORATOR_NAMES: Readonly<Record<SpecKind, string>> = {
+  fallback: '@Fallback',
+  retry: '@Retry',
+  circuitBreaker: '@CircuitBreaker',
+  timeout: '@Timeout',
+  bulkhead: '@Bulkhead',
+};

@@ -1,0 +1,54 @@
+import { Controller, Get, Header, Inject, NotFoundException, Param, Res, type Type } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
+import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
+import { ResilienceHealthService, type CircuitBreakerHealth, type ResilienceHealthReport } from './resilience-health.service.js';
+
+/**
+ * `GET <health.path>`: every breaker and the aggregate status, 200 for `up`/`degraded` (an open
+ * breaker to an optional dependency must not get the pod restarted), 503 for `down`.
+ * `GET <health.path>/:name`: one breaker's entry, 404 for an unknown name.
+ */
+export class ResilienceHealthController {
+  constructor(
+    @Inject(ResilienceHealthService) private readonly health: ResilienceHealthService,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
+  ) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  report(@Res({ passthrough: true }) response: unknown): ResilienceHealthReport {
+    this.ensureMounted();
+    const report = this.health.report();
+    if (report.status === 'down') this.adapterHost.httpAdapter.status(response, 503);
+    return report;
+  }
+
+  @Get(':name')
+  @Header('Cache-Control', 'no-store')
+  breaker(@Param('name') name: string): CircuitBreakerHealth {
+    this.ensureMounted();
+    const entry = this.health.breaker(name);
+    if (entry === undefined) throw new NotFoundException(`Unknown circuit breaker "${name}"`);
+    return entry;
+  }
+
+  /** `health: false` returned by an async options factory: the routes exist but answer 404. */
+  private ensureMounted(): void {
+    if (this.options.health === false) throw new NotFoundException();
+  }
+}
+
+/** A controller class of its own per module definition, mounted at `path`. */
+export function createHealthController(path: string): Type<ResilienceHealthController> {
+  class MountedResilienceHealthController extends ResilienceHealthController {}
+  Object.defineProperty(MountedResilienceHealthController, 'name', { value: 'ResilienceHealthController' });
+  Controller(path)(MountedResilienceHealthController);
+  return MountedResilienceHealthController;
+}
+
+/** Moves a controller created by `createHealthController` to another path (before routing). */
+export function remountHealthController(controller: Type<ResilienceHealthController>, path: string): void {
+  Controller(path)(controller);
+}

@@ -1,0 +1,54 @@
+// Public API of @bulwark/nestjs. Everything not exported here is internal.
+export { ResilienceModule } from './resilience.module.js';
+export type {
+  ResilienceDefaults,
+  ResilienceHealthOptions,
+  ResilienceModuleAsyncOptions,
+  ResilienceModuleOptions,
+  ResilienceOptionsFactory,
+  TimeoutSetting,
+} from './options/resilience-options.interface.js';
+export { RESILIENCE_OPTIONS, DEFAULT_HEALTH_PATH, DEFAULT_TIMEOUT_MS } from './resilience.constants.js';
+export { InjectResilienceOptions } from './options/inject-resilience-options.decorator.js';
+
+export { CircuitBreaker } from './decorators/circuit-breaker.decorator.js';
+export { Retry } from './decorators/retry.decorator.js';
+export { Timeout } from './decorators/timeout.decorator.js';
+export { Fallback } from './decorators/fallback.decorator.js';
+export { Bulkhead } from './decorators/bulkhead.decorator.js';
+export type { FallbackDecoratorOptions, FallbackFunction } from './decorators/resilience-spec.interface.js';
+
+export { CircuitBreakerRegistry } from './registries/circuit-breaker.registry.js';
+export { RetryRegistry } from './registries/retry.registry.js';
+export { TimeoutRegistry } from './registries/timeout.registry.js';
+export { BulkheadRegistry } from './registries/bulkhead.registry.js';
+export { PolicyRegistry } from './registries/policy.registry.js';
+
+export { ResilienceHealthController } from './health/resilience-health.controller.js';
+export { ResilienceHealthService } from './health/resilience-health.service.js';
+export type { CircuitBreakerHealth, ResilienceHealthReport, ResilienceHealthStatus } from './health/resilience-health.service.js';
+export { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
+export type { ResilienceIndicatorDetails } from './health/resilience-health.indicator.js';
+export { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
+
+// The core's errors, option types and signal access, so applications need one import.
+export {
+  BulkheadFullError,
+  CircuitOpenError,
+  InvalidOptionsError,
+  ResilienceError,
+  TimeoutError,
+  currentSignal,
+  DEFAULT_TIMEOUT_PROFILES,
+} from '@bulwark/core';
+export type {
+  BulkheadOptions,
+  CircuitBreakerOptions,
+  CircuitBreakerState,
+  CircuitBreakerSnapshot,
+  JitterKind,
+  RetryOptions,
+  SlidingWindowOptions,
+  StaleIfErrorOptions,
+  TimeoutOptions,
+} from '@bulwark/core';

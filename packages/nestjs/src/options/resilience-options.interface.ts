@@ -1,0 +1,67 @@
+import type {
+  BulkheadOptions,
+  CircuitBreakerOptions,
+  Clock,
+  RetryOptions,
+  TimeoutOptions,
+} from '@bulwark/core';
+import type { ModuleMetadata, Type } from '@nestjs/common';
+
+/** A timeout given as milliseconds or as options. */
+export type TimeoutSetting = number | TimeoutOptions;
+
+export interface ResilienceDefaults {
+  circuitBreaker?: CircuitBreakerOptions;
+  retry?: RetryOptions;
+  /** Duration used by `@Timeout()` without arguments (default 10 000 ms). */
+  timeout?: TimeoutSetting;
+  bulkhead?: BulkheadOptions;
+}
+
+export interface ResilienceHealthOptions {
+  /** Route of the health controller, default `health/resilience`. */
+  path?: string;
+}
+
+export interface ResilienceModuleOptions {
+  /** Options every policy of a kind starts from (named ones and those created for decorators). */
+  defaults?: ResilienceDefaults;
+  /** Named circuit breakers, shared by every method that names them. */
+  circuitBreakers?: Record<string, CircuitBreakerOptions>;
+  /** Named retry policies. */
+  retries?: Record<string, RetryOptions>;
+  /** Named timeouts; the built-in profiles `database`, `internal`, `external`, `health` can be overridden. */
+  timeouts?: Record<string, TimeoutSetting>;
+  /** Named bulkheads, shared by every method that names them. */
+  bulkheads?: Record<string, BulkheadOptions>;
+  /** When true, a decorator naming a policy that is not configured fails start-up. Default false. */
+  strict?: boolean;
+  /** The `/health/resilience` controller, or `false` to mount none. */
+  health?: ResilienceHealthOptions | false;
+  /**
+   * Maps CircuitOpenError / BulkheadFullError to 503 (with Retry-After) and TimeoutError to 504 for
+   * HTTP handlers. Default true.
+   */
+  errorMapping?: boolean;
+  /** Time source of every policy (tests pass a `FakeClock`). */
+  clock?: Clock;
+}
+
+export interface ResilienceOptionsFactory {
+  createResilienceOptions(): ResilienceModuleOptions | Promise<ResilienceModuleOptions>;
+}
+
+export interface ResilienceModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  inject?: any[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  useFactory?: (...args: any[]) => ResilienceModuleOptions | Promise<ResilienceModuleOptions>;
+  useClass?: Type<ResilienceOptionsFactory>;
+  useExisting?: Type<ResilienceOptionsFactory>;
+  /**
+   * The health controller is declared when the module is defined, before the factory runs: give
+   * `health` here to choose its path (or `false`) statically. A `health` returned by the factory
+   * also works for the path; `false` from the factory makes the routes answer 404.
+   */
+  health?: ResilienceHealthOptions | false;
+}

@@ -1,0 +1,77 @@
+import {
+  InvalidOptionsError,
+  validateBulkheadOptions,
+  validateCircuitBreakerOptions,
+  validateRetryOptions,
+  validateTimeoutOptions,
+} from '@bulwark/core';
+import type { ResilienceModuleOptions } from './resilience-options.interface.js';
+
+const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'errorMapping', 'clock'];
+const DEFAULT_KEYS = ['circuitBreaker', 'retry', 'timeout', 'bulkhead'];
+
+/**
+ * Checks module options before anything is built, so a typo or a bad number fails start-up with
+ * the policy and field named: `circuitBreakers.pricing.failureThreshold must be a positive
+ * integer (got -1)`.
+ */
+export function validateResilienceOptions(options: unknown): asserts options is ResilienceModuleOptions {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionsError('ResilienceModule options', 'must be an object', options);
+  }
+  const record = options as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!MODULE_KEYS.includes(key)) {
+      throw new InvalidOptionsError(key, `is not a ResilienceModule option (known: ${MODULE_KEYS.join(', ')})`, record[key]);
+    }
+  }
+  const defaults = record['defaults'];
+  if (defaults !== undefined) {
+    checkRecord('defaults', defaults);
+    const d = defaults as Record<string, unknown>;
+    for (const key of Object.keys(d)) {
+      if (!DEFAULT_KEYS.includes(key)) throw new InvalidOptionsError(`defaults.${key}`, `is not a policy kind (known: ${DEFAULT_KEYS.join(', ')})`, d[key]);
+    }
+    validateCircuitBreakerOptions(d['circuitBreaker'], 'defaults.circuitBreaker');
+    validateRetryOptions(d['retry'], 'defaults.retry');
+    if (d['timeout'] !== undefined) validateTimeoutOptions(d['timeout'], 'defaults.timeout');
+    validateBulkheadOptions(d['bulkhead'], 'defaults.bulkhead');
+  }
+  eachNamed(record, 'circuitBreakers', validateCircuitBreakerOptions);
+  eachNamed(record, 'retries', validateRetryOptions);
+  eachNamed(record, 'timeouts', validateTimeoutOptions);
+  eachNamed(record, 'bulkheads', validateBulkheadOptions);
+  checkFlag('strict', record['strict']);
+  checkFlag('errorMapping', record['errorMapping']);
+  const health = record['health'];
+  if (health !== undefined && health !== false) {
+    checkRecord('health', health);
+    const path = (health as Record<string, unknown>)['path'];
+    if (path !== undefined && (typeof path !== 'string' || path.trim() === '')) {
+      throw new InvalidOptionsError('health.path', 'must be a non-empty string', path);
+    }
+  }
+  const clock = record['clock'] as Record<string, unknown> | undefined;
+  if (clock !== undefined && (clock === null || typeof clock['now'] !== 'function' || typeof clock['setTimeout'] !== 'function')) {
+    throw new InvalidOptionsError('clock', 'must implement now(), setTimeout() and clearTimeout()', clock);
+  }
+}
+
+function eachNamed(record: Record<string, unknown>, key: string, validate: (value: unknown, path: string) => void): void {
+  const named = record[key];
+  if (named === undefined) return;
+  checkRecord(key, named);
+  for (const [name, value] of Object.entries(named as Record<string, unknown>)) {
+    if (value === undefined || value === null) throw new InvalidOptionsError(`${key}.${name}`, 'must be set', value);
+    validate(value, `${key}.${name}`);
+  }
+}
+
+function checkRecord(path: string, value: unknown): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidOptionsError(path, 'must be an object', value);
+}
+
+function checkFlag(path: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidOptionsError(path, 'must be a boolean', value);
+}

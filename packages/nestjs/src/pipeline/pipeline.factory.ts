@@ -1,0 +1,124 @@
+import {
+  composePolicies,
+  FallbackPolicy,
+  type FallbackPolicyOptions,
+  type ResiliencePolicy,
+} from '@bulwark/core';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DECORATOR_NAMES, type FallbackSpec, type PolicySpec, type ResilienceSpecs } from '../decorators/resilience-spec.interface.js';
+import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
+import { BulkheadRegistry } from '../registries/bulkhead.registry.js';
+import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
+import type { PolicyRegistry } from '../registries/policy.registry.js';
+import { RetryRegistry } from '../registries/retry.registry.js';
+import { TimeoutRegistry } from '../registries/timeout.registry.js';
+import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
+import { MethodPipeline } from './method-pipeline.js';
+
+/** One decorated method found at start-up. */
+export interface DecoratedMethod {
+  readonly cls: { name: string; prototype: object };
+  readonly key: string | symbol;
+  readonly specs: ResilienceSpecs;
+}
+
+/**
+ * Turns the specs a method's decorators recorded into its composed policy, resolving names
+ * through the application's registries (so `@CircuitBreaker('pricing')` on two methods is one
+ * breaker) and enforcing `strict`. Runs at start-up only.
+ */
+@Injectable()
+export class PipelineFactory {
+  private readonly logger = new Logger('Bulwark');
+
+  constructor(
+    @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
+    private readonly circuitBreakers: CircuitBreakerRegistry,
+    private readonly retries: RetryRegistry,
+    private readonly timeouts: TimeoutRegistry,
+    private readonly bulkheads: BulkheadRegistry,
+  ) {}
+
+  create(method: DecoratedMethod): MethodPipeline {
+    const label = `${method.cls.name}.${String(method.key)}`;
+    const { specs } = method;
+    const policies: ResiliencePolicy[] = [];
+    if (specs.fallback !== undefined) policies.push(this.fallback(method, label, specs.fallback));
+    if (specs.retry !== undefined) policies.push(this.named(this.retries, 'retry', specs.retry, label));
+    if (specs.circuitBreaker !== undefined) policies.push(this.named(this.circuitBreakers, 'circuitBreaker', specs.circuitBreaker, label));
+    if (specs.timeout !== undefined) policies.push(this.timeout(specs.timeout, label));
+    if (specs.bulkhead !== undefined) policies.push(this.named(this.bulkheads, 'bulkhead', specs.bulkhead, label));
+    const returnType: unknown = Reflect.getMetadata('design:returntype', method.cls.prototype, method.key);
+    const observable = typeof returnType === 'function' && (returnType.name === 'Observable' || isObservableClass(returnType));
+    // A lone timeout gives the call its scope itself; any other policy runs inside a composition,
+    // which is what makes `currentSignal()` available (and abortable by unsubscribing) in the method.
+    const policy = policies.length === 1 && policies[0]!.kind === 'timeout' ? policies[0]! : composePolicies(...policies);
+    return new MethodPipeline(label, policy, observable, this.logger);
+  }
+
+  /** Orders specs so that those carrying overrides create their policy first (see registry). */
+  static byOverridesFirst(a: DecoratedMethod, b: DecoratedMethod): number {
+    return overrideCount(b.specs) - overrideCount(a.specs);
+  }
+
+  private named<P extends ResiliencePolicy, O extends object>(
+    registry: PolicyRegistry<P, O>,
+    kind: 'retry' | 'circuitBreaker' | 'bulkhead',
+    spec: PolicySpec<O>,
+    label: string,
+  ): P {
+    const source = `${DECORATOR_NAMES[kind]}(${label})`;
+    if (spec.name !== undefined) this.checkStrict(registry.isConfigured(spec.name), kind, spec.name, label);
+    return registry.getOrCreate(spec.name ?? label, spec.options, source);
+  }
+
+  private timeout(spec: { name?: string; duration?: number }, label: string): ResiliencePolicy {
+    const source = `@Timeout(${label})`;
+    if (spec.name !== undefined) this.checkStrict(this.timeouts.isConfigured(spec.name), 'timeout', spec.name, label);
+    const name = spec.name ?? label;
+    const duration = spec.duration ?? (spec.name === undefined ? this.timeouts.defaultDuration : undefined);
+    return this.timeouts.getOrCreate(name, duration === undefined ? undefined : { duration }, source);
+  }
+
+  private fallback(method: DecoratedMethod, label: string, spec: FallbackSpec): FallbackPolicy {
+    const { method: methodName, fn, on, staleIfError, key } = spec.options;
+    const options: FallbackPolicyOptions = { name: label, clock: this.options.clock, validationPath: `@Fallback(${label})` };
+    if (methodName !== undefined) {
+      const target = (method.cls.prototype as Record<string, unknown>)[methodName];
+      if (typeof target !== 'function') {
+        throw new Error(`@Fallback('${methodName}') on ${label}: ${method.cls.name} has no method "${methodName}"`);
+      }
+      options.handler = function (this: Record<string, (...a: unknown[]) => unknown>, ...argsThenError: unknown[]) {
+        return this[methodName]!(...argsThenError);
+      };
+    } else if (fn !== undefined) {
+      options.handler = fn;
+    }
+    if (on !== undefined) options.on = on;
+    if (staleIfError !== undefined) options.staleIfError = staleIfError;
+    if (key !== undefined) options.key = key;
+    return new FallbackPolicy(options);
+  }
+
+  private checkStrict(configured: boolean, kind: keyof typeof DECORATOR_NAMES, name: string, label: string): void {
+    if (configured || this.options.strict !== true) return;
+    const section = { retry: 'retries', circuitBreaker: 'circuitBreakers', timeout: 'timeouts', bulkhead: 'bulkheads', fallback: '' }[kind];
+    throw new Error(
+      `${DECORATOR_NAMES[kind]}('${name}') on ${label}: no ${section}.${name} is configured and ResilienceModule is strict; ` +
+        `add it to ResilienceModule.forRoot({ ${section}: { ${name}: { ... } } }) or fix the name.`,
+    );
+  }
+}
+
+function overrideCount(specs: ResilienceSpecs): number {
+  return [specs.retry, specs.circuitBreaker, specs.bulkhead].filter((spec) => spec?.options !== undefined).length + (specs.timeout?.duration !== undefined ? 1 : 0);
+}
+
+function isObservableClass(type: unknown): boolean {
+  let proto = (type as { prototype?: object }).prototype;
+  while (proto) {
+    if (proto.constructor?.name === 'Observable') return true;
+    proto = Object.getPrototypeOf(proto) as object | undefined;
+  }
+  return false;
+}

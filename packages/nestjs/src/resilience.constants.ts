@@ -1,0 +1,17 @@
+/** Injection token of the resolved `ResilienceModuleOptions`. */
+export const RESILIENCE_OPTIONS = Symbol.for('bulwark:resilience-options');
+
+/** Metadata key holding a method's (or class's) resilience specs. */
+export const RESILIENCE_METADATA = 'bulwark:resilience';
+
+/** Marks a function as a Bulwark method wrapper (so stacked decorators wrap only once). */
+export const RESILIENCE_WRAPPER = 'bulwark:wrapper';
+
+/** Own property of a discovered instance holding its per-application method pipelines. */
+export const INSTANCE_PIPELINES = Symbol('bulwark:pipelines');
+
+/** Default timeout for `@Timeout()` without arguments: the article's rule for external calls. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Default path of the health controller. */
+export const DEFAULT_HEALTH_PATH = 'health/resilience';
