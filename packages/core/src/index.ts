@@ -38,6 +38,7 @@ export type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit
 export type {
   CircuitBreakerCallOutcome,
   CircuitBreakerCallOutcomeKind,
+  CircuitBreakerRejection,
   CircuitBreakerStateChange,
   CircuitBreakerTransitionReason,
 } from './circuit-breaker/circuit-breaker.events.js';

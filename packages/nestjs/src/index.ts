@@ -30,6 +30,8 @@ export type { CircuitBreakerHealth, ResilienceHealthReport, ResilienceHealthStat
 export { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 export type { ResilienceIndicatorDetails } from './health/resilience-health.indicator.js';
 export { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
+export { ResilienceEventBus, RECENT_EVENTS } from './events/resilience-event-bus.js';
+export type { ResilienceEvent, ResilienceEventType } from './events/resilience-event.interface.js';
 
 // The core's errors, option types and signal access, so applications need one import.
 export {

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { ResilienceExplorer } from './discovery/resilience.explorer.js';
+import { ResilienceEventBus } from './events/resilience-event-bus.js';
 import { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
 import {
   createHealthController,
@@ -23,7 +24,7 @@ import { TimeoutRegistry } from './registries/timeout.registry.js';
 import { DEFAULT_HEALTH_PATH, RESILIENCE_OPTIONS } from './resilience.constants.js';
 
 const REGISTRIES = [CircuitBreakerRegistry, RetryRegistry, TimeoutRegistry, BulkheadRegistry];
-const EXPORTS = [...REGISTRIES, RESILIENCE_OPTIONS, ResilienceHealthService, ResilienceHealthIndicator];
+const EXPORTS = [...REGISTRIES, RESILIENCE_OPTIONS, ResilienceHealthService, ResilienceHealthIndicator, ResilienceEventBus];
 
 /**
  * Registers Bulwark in an application (global). Policy state lives in this module's providers:
@@ -68,6 +69,7 @@ export class ResilienceModule {
 function commonProviders(errorMapping: boolean): Provider[] {
   return [
     ...REGISTRIES,
+    ResilienceEventBus,
     PipelineFactory,
     ResilienceExplorer,
     ResilienceHealthService,

@@ -34,3 +34,12 @@ export interface CircuitBreakerCallOutcome {
   /** What the call threw (the `CircuitOpenError` for `not_permitted`); absent when it returned. */
   readonly error?: unknown;
 }
+
+/** A call the breaker did not let through (it rejected with `CircuitOpenError`). */
+export interface CircuitBreakerRejection {
+  readonly name: string;
+  readonly state: CircuitBreakerState;
+  readonly retryAfterMs: number;
+  /** Clock time (ms) of the rejection. */
+  readonly at: number;
+}

@@ -844,3 +844,20 @@ describe('CircuitBreakerPolicy snapshot and events', () => {
     expect(seen).toEqual(['open']);
   });
 });
+
+describe('CircuitBreakerPolicy onRejected', () => {
+  it('fires once per rejected call with the state and the time left, and not for admitted calls', async () => {
+    const clock = new FakeClock(1_000);
+    const breaker = new CircuitBreakerPolicy({ name: 'cb', failureThreshold: 1, recoveryTimeout: 100, clock });
+    const seen: unknown[] = [];
+    breaker.onRejected((event) => seen.push(event));
+    await breaker.execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
+    expect(seen).toEqual([]);
+    clock.advance(40);
+    await breaker.execute(async () => 1).catch(() => undefined);
+    expect(seen).toEqual([{ name: 'cb', state: 'open', retryAfterMs: 60, at: 1_040 }]);
+    breaker.forceOpen();
+    await breaker.execute(async () => 1).catch(() => undefined);
+    expect(seen[1]).toMatchObject({ state: 'forced-open', retryAfterMs: Infinity });
+  });
+});

@@ -10,6 +10,7 @@ import type { BreakerStrategy } from './breaker-strategy.interface.js';
 import type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker-snapshot.interface.js';
 import type {
   CircuitBreakerCallOutcome,
+  CircuitBreakerRejection,
   CircuitBreakerCallOutcomeKind,
   CircuitBreakerStateChange,
   CircuitBreakerTransitionReason,
@@ -60,6 +61,9 @@ export class CircuitBreakerPolicy extends BasePolicy {
   readonly onStateChange: Event<CircuitBreakerStateChange> = this.stateChanges.event;
   /** Fires once per call: success, failure, ignored, or not permitted. */
   readonly onCallOutcome: Event<CircuitBreakerCallOutcome> = this.callOutcomes.event;
+  private readonly rejections = new EventEmitter<CircuitBreakerRejection>();
+  /** Fires for each call rejected without being run (cheaper to follow than every outcome). */
+  readonly onRejected: Event<CircuitBreakerRejection> = this.rejections.event;
 
   private readonly clock: Clock;
   private readonly strategy: BreakerStrategy;
@@ -238,6 +242,9 @@ export class CircuitBreakerPolicy extends BasePolicy {
     const error = this.options.captureStackTrace ? this.buildOpenError() : createWithoutStack(this.buildOpenError);
     if (this.callOutcomes.hasListeners) {
       this.callOutcomes.emit({ name: this.name, outcome: 'not_permitted', durationMs: 0, error });
+    }
+    if (this.rejections.hasListeners) {
+      this.rejections.emit({ name: this.name, state, retryAfterMs: this.rejectionRetryAfter, at: now });
     }
     return Promise.reject(error);
   }

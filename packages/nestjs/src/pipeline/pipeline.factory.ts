@@ -13,6 +13,7 @@ import type { PolicyRegistry } from '../registries/policy.registry.js';
 import { RetryRegistry } from '../registries/retry.registry.js';
 import { TimeoutRegistry } from '../registries/timeout.registry.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
+import { ResilienceEventBus } from '../events/resilience-event-bus.js';
 import { MethodPipeline } from './method-pipeline.js';
 
 /** One decorated method found at start-up. */
@@ -37,6 +38,7 @@ export class PipelineFactory {
     private readonly retries: RetryRegistry,
     private readonly timeouts: TimeoutRegistry,
     private readonly bulkheads: BulkheadRegistry,
+    private readonly events: ResilienceEventBus,
   ) {}
 
   create(method: DecoratedMethod): MethodPipeline {
@@ -97,7 +99,9 @@ export class PipelineFactory {
     if (on !== undefined) options.on = on;
     if (staleIfError !== undefined) options.staleIfError = staleIfError;
     if (key !== undefined) options.key = key;
-    return new FallbackPolicy(options);
+    const policy = new FallbackPolicy(options);
+    this.events.observeFallback(policy);
+    return policy;
   }
 
   private checkStrict(configured: boolean, kind: keyof typeof DECORATOR_NAMES, name: string, label: string): void {

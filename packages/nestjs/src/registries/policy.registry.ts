@@ -1,4 +1,4 @@
-import type { ResiliencePolicy } from '@bulwark/core';
+import { EventEmitter, type Event, type ResiliencePolicy } from '@bulwark/core';
 
 /**
  * Named policies of one kind for one application. Policies are created once (at start-up for
@@ -9,6 +9,10 @@ export abstract class PolicyRegistry<P extends ResiliencePolicy, O extends objec
   private readonly policies = new Map<string, P>();
   /** Overrides a name was created with, to detect two decorators configuring it differently. */
   private readonly overridesByName = new Map<string, { overrides: O | undefined; source: string }>();
+  private readonly created = new EventEmitter<P>();
+
+  /** Fires for every policy created from now on (observers subscribe to its events). */
+  readonly onCreated: Event<P> = this.created.event;
 
   /** What the registry calls its policies in messages (`circuit breaker`). */
   protected abstract readonly label: string;
@@ -77,6 +81,7 @@ export abstract class PolicyRegistry<P extends ResiliencePolicy, O extends objec
     const policy = this.build(name, options, source);
     this.policies.set(name, policy);
     this.overridesByName.set(name, { overrides, source });
+    this.created.emit(policy);
     return policy;
   }
 }

@@ -1,0 +1,100 @@
+import { EventEmitter, type Disposable, type Event, type FallbackPolicy } from '@bulwark/core';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
+import { BulkheadRegistry } from '../registries/bulkhead.registry.js';
+import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
+import { RetryRegistry } from '../registries/retry.registry.js';
+import { TimeoutRegistry } from '../registries/timeout.registry.js';
+import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
+import type { ResilienceEvent } from './resilience-event.interface.js';
+
+/** How many events a new observer is replayed. */
+export const RECENT_EVENTS = 100;
+
+/**
+ * Every policy event of the application, in one stream: state changes, rejected calls, retries,
+ * timeouts, bulkhead rejections and fallbacks (registered through `observeFallback`). It follows
+ * policies created later too (decorated methods, `registry.create`). Only rare events are
+ * followed: nothing is allocated on a call's success path.
+ */
+@Injectable()
+export class ResilienceEventBus implements OnModuleDestroy {
+  private readonly emitter = new EventEmitter<ResilienceEvent>();
+  private readonly recentEvents: ResilienceEvent[] = [];
+  private readonly subscriptions: Disposable[] = [];
+  private readonly now: () => number;
+
+  /** Subscribes to every event from now on. */
+  readonly onEvent: Event<ResilienceEvent> = this.emitter.event;
+
+  constructor(
+    @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
+    circuitBreakers: CircuitBreakerRegistry,
+    retries: RetryRegistry,
+    timeouts: TimeoutRegistry,
+    bulkheads: BulkheadRegistry,
+  ) {
+    const clock = options.clock;
+    this.now = clock === undefined ? Date.now : () => clock.now();
+    this.follow(circuitBreakers, (breaker) => [
+      breaker.onStateChange(({ name, from, to, reason, at }) =>
+        this.publish(reason === undefined ? { type: 'state-change', name, from, to, at: iso(at) } : { type: 'state-change', name, from, to, reason, at: iso(at) }),
+      ),
+      breaker.onRejected(({ name, state, retryAfterMs, at }) =>
+        this.publish({ type: 'call-rejected', name, state, retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : null, at: iso(at) }),
+      ),
+    ]);
+    this.follow(retries, (retry) => [
+      retry.onRetry(({ name, attempt, delay, error }) =>
+        this.publish(
+          error === undefined
+            ? { type: 'retry', name, attempt, delay, at: this.at() }
+            : { type: 'retry', name, attempt, delay, error: errorName(error), at: this.at() },
+        ),
+      ),
+    ]);
+    this.follow(timeouts, (timeout) => [timeout.onTimeout(({ name, duration, at }) => this.publish({ type: 'timeout', name, duration, at: iso(at) }))]);
+    this.follow(bulkheads, (bulkhead) => [bulkhead.onRejected(({ name }) => this.publish({ type: 'bulkhead-rejected', name, at: this.at() }))]);
+  }
+
+  /** The last events (at most 100), oldest first. */
+  recent(): readonly ResilienceEvent[] {
+    return [...this.recentEvents];
+  }
+
+  /** Follows a fallback policy (they belong to methods, not to a registry). */
+  observeFallback(fallback: FallbackPolicy): void {
+    this.subscriptions.push(
+      fallback.onFallback(({ name, source, reason }) => this.publish({ type: 'fallback', name, source, reason, at: this.at() })),
+    );
+  }
+
+  publish(event: ResilienceEvent): void {
+    this.recentEvents.push(event);
+    if (this.recentEvents.length > RECENT_EVENTS) this.recentEvents.shift();
+    this.emitter.emit(event);
+  }
+
+  onModuleDestroy(): void {
+    for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
+  }
+
+  private follow<P>(registry: { list(): P[]; onCreated: Event<P> }, subscribe: (policy: P) => Disposable[]): void {
+    for (const policy of registry.list()) this.subscriptions.push(...subscribe(policy));
+    this.subscriptions.push(registry.onCreated((policy) => this.subscriptions.push(...subscribe(policy))));
+  }
+
+  private at(): string {
+    return iso(this.now());
+  }
+}
+
+function iso(time: number): string {
+  return new Date(time).toISOString();
+}
+
+/** The error's class name only: messages may carry secrets or user data. */
+function errorName(error: unknown): string {
+  if (error instanceof Error) return error.name;
+  return typeof error;
+}
