@@ -1,0 +1,53 @@
+import { answer, rejecting, resolving, type BenchCase } from '../lib/bench-case.js';
+import { bulwarkOpenCases, bulwarkScopedCases, bulwarkUnscopedCases, enterBulwarkScope } from './bulwark.cases.js';
+import { competitorCases, competitorOpenCases, shutdownCompetitors } from './competitor.cases.js';
+
+/**
+ * `als-off`: only cases that never enter an AsyncLocalStorage scope, so competitors run at their
+ * natural cost. `als-on`: Bulwark's AsyncLocalStorage switched on first, as in any application
+ * that has made one timed call, then every case.
+ */
+export type Condition = 'als-off' | 'als-on';
+
+export interface CaseSet {
+  readonly bare: BenchCase;
+  readonly cases: BenchCase[];
+  close(): Promise<void>;
+}
+
+/** Preallocated: the bare rejection measures a rejected await, not building an error. */
+const BARE_FAILURE = new Error('bare rejection');
+const bareReject = async (): Promise<never> => {
+  throw BARE_FAILURE;
+};
+
+export async function buildCases(condition: Condition): Promise<CaseSet> {
+  const cases: BenchCase[] = [];
+  let closeNest: (() => Promise<void>) | undefined;
+  if (condition === 'als-on') {
+    await enterBulwarkScope();
+    const { bootBenchContext } = await import('./nest-bench.app.js');
+    const { client, app } = await bootBenchContext();
+    closeNest = () => app.close();
+    cases.push(
+      ...bulwarkScopedCases(),
+      resolving('bulwark.decorated', () => client.value()),
+      resolving('nest.undecorated', () => client.plainValue()),
+    );
+  }
+  cases.push(
+    ...bulwarkUnscopedCases(),
+    ...competitorCases(),
+    ...(await bulwarkOpenCases()),
+    ...(await competitorOpenCases()),
+    rejecting('bare.reject', bareReject, (error) => error === BARE_FAILURE),
+  );
+  return {
+    bare: resolving('bare', answer),
+    cases,
+    async close() {
+      shutdownCompetitors();
+      await closeNest?.();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import {
+  BulkheadPolicy,
+  CircuitBreakerPolicy,
+  CircuitOpenError,
+  FallbackPolicy,
+  RetryPolicy,
+  TimeoutPolicy,
+  composePolicies,
+  withPolicy,
+  type ComposedPolicy,
+} from '@bulwark/core';
+import { firstValueFrom, of } from 'rxjs';
+import { answer, rejecting, resolving, type BenchCase } from '../lib/bench-case.js';
+
+/** Far beyond any run: an opened breaker stays open for the whole measurement. */
+export const HOUR = 3_600_000;
+
+/** The composition of the decorated stack: Fallback → Retry → CircuitBreaker → Timeout, issue defaults. */
+export function fullStack(name: string): ComposedPolicy {
+  return composePolicies(
+    new FallbackPolicy({ name, handler: () => -1 }),
+    new RetryPolicy({ name }),
+    new CircuitBreakerPolicy({ name, failureThreshold: 5 }),
+    new TimeoutPolicy({ name, duration: 1_000 }),
+  );
+}
+
+/** Single policies that never enter an AsyncLocalStorage scope (no timeout in them). */
+export function bulwarkUnscopedCases(): BenchCase[] {
+  const breaker = new CircuitBreakerPolicy({ name: 'bench', failureThreshold: 5 });
+  const retry = new RetryPolicy({ name: 'bench' });
+  const fallback = new FallbackPolicy({ name: 'bench', handler: () => -1 });
+  const bulkhead = new BulkheadPolicy({ name: 'bench', maxConcurrent: 10 });
+  return [
+    resolving('bulwark.breaker', () => breaker.execute(answer)),
+    resolving('bulwark.retry', () => retry.execute(answer)),
+    resolving('bulwark.fallback', () => fallback.execute(answer)),
+    resolving('bulwark.bulkhead', () => bulkhead.execute(answer)),
+  ];
+}
+
+/** Cases that run inside a scope (timeout, composition, RxJS): they switch AsyncLocalStorage on. */
+export function bulwarkScopedCases(): BenchCase[] {
+  const timeout = new TimeoutPolicy({ name: 'bench', duration: 1_000 });
+  const composed = fullStack('bench-composed');
+  const piped = fullStack('bench-rxjs');
+  return [
+    resolving('bulwark.timeout', () => timeout.execute(answer)),
+    resolving('bulwark.compose', () => composed.execute(answer)),
+    resolving('bulwark.rxjs', () => firstValueFrom(of(42).pipe(withPolicy(piped)))),
+  ];
+}
+
+/** Opens a breaker the way production does: `failureThreshold` consecutive failures. */
+async function openedBreaker(name: string, captureStackTrace: boolean): Promise<CircuitBreakerPolicy> {
+  const breaker = new CircuitBreakerPolicy({ name, failureThreshold: 5, recoveryTimeout: HOUR, captureStackTrace });
+  const failure = new Error('dependency down');
+  for (let i = 0; i < 5; i++) {
+    await breaker.execute(() => Promise.reject(failure)).catch(() => undefined);
+  }
+  if (breaker.state !== 'open') throw new Error(`${name}: breaker did not open (state ${breaker.state})`);
+  return breaker;
+}
+
+export async function bulwarkOpenCases(): Promise<BenchCase[]> {
+  const open = await openedBreaker('bench-open', false);
+  const openWithStack = await openedBreaker('bench-open-stack', true);
+  const isOpenError = (error: unknown): boolean => error instanceof CircuitOpenError;
+  return [
+    rejecting('bulwark.open', () => open.execute(answer), isOpenError),
+    rejecting('bulwark.open-stack', () => openWithStack.execute(answer), isOpenError),
+  ];
+}
+
+/** Switches Bulwark's AsyncLocalStorage on, as the first timed call of any Bulwark application does. */
+export async function enterBulwarkScope(): Promise<void> {
+  const value = await new TimeoutPolicy(1_000).execute(answer);
+  if (value !== 42) throw new Error('warm-up call failed');
+}

@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { Controller, Get, Injectable, Module, type INestApplication, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CircuitBreaker, Fallback, ResilienceModule, Retry, Timeout } from '@bulwark/nestjs';
+
+/**
+ * The provider every Nest case calls. Each decorated method has an undecorated twin with the same
+ * body, so a comparison isolates what the decorators add.
+ */
+@Injectable()
+export class BenchClient {
+  /** What the in-flight methods wait for; replaced and resolved by the memory suite. */
+  gate: Promise<number> = Promise.resolve(42);
+
+  @Fallback('fallbackValue')
+  @Retry()
+  @CircuitBreaker()
+  @Timeout(1_000)
+  async value(): Promise<number> {
+    return 42;
+  }
+
+  async plainValue(): Promise<number> {
+    return 42;
+  }
+
+  @Fallback('fallbackValue')
+  @Retry()
+  @CircuitBreaker()
+  @Timeout(60_000)
+  async waitGate(): Promise<number> {
+    return this.gate;
+  }
+
+  async plainWaitGate(): Promise<number> {
+    return this.gate;
+  }
+
+  /** A wrong answer on purpose: a case that falls back fails the run. */
+  fallbackValue(): number {
+    return -1;
+  }
+}
+
+@Controller()
+export class BenchController {
+  constructor(private readonly client: BenchClient) {}
+
+  @Get('bare')
+  async bare(): Promise<{ value: number }> {
+    return { value: await this.client.plainValue() };
+  }
+
+  @Get('decorated')
+  async decorated(): Promise<{ value: number }> {
+    return { value: await this.client.value() };
+  }
+}
+
+@Module({
+  imports: [ResilienceModule.forRoot({ health: false })],
+  providers: [BenchClient],
+})
+export class BenchModule {}
+
+@Module({
+  imports: [ResilienceModule.forRoot({ health: false })],
+  controllers: [BenchController],
+  providers: [BenchClient],
+})
+export class HttpBenchModule {}
+
+/** A booted application context (no HTTP): the decorated provider as the app would inject it. */
+export async function bootBenchContext(): Promise<{ client: BenchClient; app: INestApplicationContext }> {
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+  await app.init();
+  return { client: app.get(BenchClient), app };
+}
+
+/** The Express application of the HTTP suite, listening on an ephemeral port. */
+export async function bootHttpApp(): Promise<{ app: INestApplication; port: number }> {
+  const app = await NestFactory.create(HttpBenchModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, port: address.port };
+}

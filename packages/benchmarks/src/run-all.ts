@@ -1,0 +1,134 @@
+/**
+ * `npm run bench` (root: builds first). Runs every suite, each in its own Node process, prints the
+ * markdown tables on stdout (progress goes to stderr) and writes results/latest.json and
+ * results/latest.md (results/quick.* with `--quick`). Any failing suite, wrong value or thrown
+ * case exits non-zero.
+ *
+ * Flags: `--quick` or BENCH_QUICK=1 (few rounds, short windows: a smoke run),
+ * `--suites=calls,hygiene,memory,idle,http`. From the root: `BENCH_QUICK=1 npm run bench`, or
+ * `npm run bench -w @bulwark/benchmarks -- --quick` after `npm run build`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { analyzeCalls } from './lib/analysis.js';
+import { runSuite } from './lib/child-suite.js';
+import { runHttp, type HttpResult } from './lib/http-bench.js';
+import { machineInfo } from './lib/machine.js';
+import { renderReport } from './lib/report.js';
+import { evaluateTargets, summarizeIdle, type IdleSummary } from './lib/targets.js';
+import type { CallsResult } from './suites/calls.suite.js';
+import type { HygieneResult } from './suites/hygiene.suite.js';
+import type { IdleCpuResult } from './suites/idle-cpu.suite.js';
+import type { BreakerMemoryResult } from './suites/memory-breakers.suite.js';
+import type { InflightResult } from './suites/memory-inflight.suite.js';
+
+const ALL_SUITES = ['calls', 'hygiene', 'memory', 'idle', 'http'] as const;
+type SuiteName = (typeof ALL_SUITES)[number];
+
+function parseArgs(argv: readonly string[]): { quick: boolean; suites: Set<SuiteName> } {
+  // BENCH_QUICK=1 too: root `npm run bench` would take `--quick` as an npm flag.
+  let quick = process.env.BENCH_QUICK === '1';
+  let suites = new Set<SuiteName>(ALL_SUITES);
+  for (const arg of argv) {
+    if (arg === '--quick') quick = true;
+    else if (arg.startsWith('--suites=')) {
+      const names = arg.slice('--suites='.length).split(',');
+      for (const name of names) {
+        if (!(ALL_SUITES as readonly string[]).includes(name)) throw new Error(`unknown suite ${name}; one of ${ALL_SUITES.join(', ')}`);
+      }
+      suites = new Set(names as SuiteName[]);
+    } else throw new Error(`unknown argument ${arg} (expected --quick or --suites=...)`);
+  }
+  return { quick, suites };
+}
+
+function step(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const { quick, suites } = parseArgs(args);
+  const quickArgs = quick ? ['--quick'] : [];
+  const machine = machineInfo();
+  const started = process.hrtime.bigint();
+
+  let calls: CallsResult | undefined;
+  let hygiene: HygieneResult | undefined;
+  let breakers: BreakerMemoryResult[] | undefined;
+  let inflight: InflightResult[] | undefined;
+  let idleRuns: IdleCpuResult[] | undefined;
+  let idle: IdleSummary[] | undefined;
+  let http: HttpResult | undefined;
+
+  if (suites.has('hygiene')) {
+    step('hygiene: timers, AbortControllers, AsyncLocalStorage entries per call; stacks per rejection');
+    hygiene = await runSuite<HygieneResult>('hygiene', quickArgs);
+  }
+  if (suites.has('calls')) {
+    step('calls: per-call cost, every case, AsyncLocalStorage off and on');
+    calls = await runSuite<CallsResult>('calls', quickArgs, { gc: false, timeoutMs: 600_000 });
+  }
+  if (suites.has('memory')) {
+    breakers = [];
+    for (const lib of ['bulwark', 'cockatiel', 'opossum']) {
+      step(`memory: 10,000 ${lib} breakers`);
+      breakers.push(await runSuite<BreakerMemoryResult>('memory-breakers', [`--lib=${lib}`, '--count=10000']));
+    }
+    inflight = [];
+    for (const count of quick ? [10_000] : [10_000, 100_000]) {
+      for (const target of ['bulwark-timeout', 'decorated', 'cockatiel-timeout']) {
+        step(`memory: ${count} in-flight calls through ${target}`);
+        inflight.push(await runSuite<InflightResult>('memory-inflight', [`--target=${target}`, `--count=${count}`]));
+      }
+    }
+  }
+  if (suites.has('idle')) {
+    idleRuns = [];
+    const windowMs = quick ? 500 : 2_000;
+    const modes = quick ? ['empty', 'bulwark', 'opossum'] : ['empty', 'bulwark', 'empty', 'bulwark', 'empty', 'bulwark', 'opossum'];
+    for (const mode of modes) {
+      step(`idle: ${mode === 'empty' ? 'empty process' : `10,000 ${mode} breakers`}, ${windowMs} ms`);
+      idleRuns.push(await runSuite<IdleCpuResult>('idle-cpu', [`--mode=${mode}`, '--count=10000', `--ms=${windowMs}`], { gc: true }));
+    }
+    idle = summarizeIdle(idleRuns);
+  }
+  if (suites.has('http')) {
+    step('http: autocannon against one Nest Express app, bare vs decorated');
+    http = await runHttp(quick);
+  }
+
+  const machineAfter = { ...machine, loadAverageAtEnd: Math.round(os.loadavg()[0]! * 100) / 100 };
+  const analysis = calls === undefined ? undefined : analyzeCalls(calls);
+  const targets = evaluateTargets({ calls: analysis, hygiene, inflight, idle, http });
+  const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const flags = [...(quick ? ['--quick'] : []), ...(suites.size < ALL_SUITES.length ? [`--suites=${[...suites].join(',')}`] : [])];
+  const command = `npm run bench${flags.length > 0 ? ` -w @bulwark/benchmarks -- ${flags.join(' ')}` : ''}`;
+  const markdown = renderReport({ machine: machineAfter, command, quick, durationSeconds, calls: analysis, hygiene, breakers, inflight, idle, http, targets });
+  process.stdout.write(`${markdown}\n`);
+
+  const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+  await mkdir(resultsDir, { recursive: true });
+  const base = quick ? 'quick' : 'latest';
+  const json = {
+    machine: machineAfter,
+    command,
+    quick,
+    durationSeconds,
+    targets,
+    calls: analysis === undefined ? undefined : { rounds: analysis.rounds, timing: calls!.timing, bare: analysis.bare, alsTax: analysis.alsTax, decoratedAllIn: analysis.decoratedAllIn, rows: analysis.rows },
+    hygiene,
+    memory: { breakers, inflight },
+    idle: idle === undefined ? undefined : { summary: idle, runs: idleRuns },
+    http,
+  };
+  await writeFile(`${resultsDir}${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(`${resultsDir}${base}.md`, markdown);
+  step(`wrote results/${base}.json and results/${base}.md in ${durationSeconds.toFixed(0)} s`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
