@@ -35,6 +35,8 @@ export type {
 } from './circuit-breaker/circuit-breaker.options.js';
 export { DEFAULT_CIRCUIT_BREAKER_OPTIONS, validateCircuitBreakerOptions } from './circuit-breaker/circuit-breaker.options.js';
 export type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker/circuit-breaker-snapshot.interface.js';
+export type { CallDurationHistogram } from './circuit-breaker/call-duration.histogram.js';
+export { DEFAULT_DURATION_BUCKETS_MS } from './circuit-breaker/call-duration.histogram.js';
 export type {
   CircuitBreakerCallOutcome,
   CircuitBreakerCallOutcomeKind,

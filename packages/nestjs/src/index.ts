@@ -32,6 +32,16 @@ export type { ResilienceIndicatorDetails } from './health/resilience-health.indi
 export { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
 export { ResilienceEventBus, RECENT_EVENTS } from './events/resilience-event-bus.js';
 export type { ResilienceEvent, ResilienceEventType } from './events/resilience-event.interface.js';
+export type { ResilienceAdminAction, ResilienceAdminOptions } from './live/live-options.interface.js';
+export type { DashboardCircuitBreaker, ResilienceDashboardData } from './live/dashboard-data.js';
+export { FallbackRegistry } from './registries/fallback.registry.js';
+export type {
+  PrometheusRegistry,
+  ResilienceLoggingOptions,
+  ResilienceMetricsOptions,
+  ResilienceOpenTelemetryOptions,
+  TransitionLogLevel,
+} from './observability/observability-options.interface.js';
 
 // The core's errors, option types and signal access, so applications need one import.
 export {

@@ -10,6 +10,8 @@ import {
 } from './health/resilience-health.controller.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 import { ResilienceHealthService } from './health/resilience-health.service.js';
+import { remountLiveControllers, withLiveControllers } from './live/live-controllers.js';
+import { observabilityControllers, observabilityProviders } from './observability/observability.providers.js';
 import type {
   ResilienceModuleAsyncOptions,
   ResilienceModuleOptions,
@@ -19,11 +21,12 @@ import { validateResilienceOptions } from './options/validate-resilience-options
 import { PipelineFactory } from './pipeline/pipeline.factory.js';
 import { BulkheadRegistry } from './registries/bulkhead.registry.js';
 import { CircuitBreakerRegistry } from './registries/circuit-breaker.registry.js';
+import { FallbackRegistry } from './registries/fallback.registry.js';
 import { RetryRegistry } from './registries/retry.registry.js';
 import { TimeoutRegistry } from './registries/timeout.registry.js';
 import { DEFAULT_HEALTH_PATH, RESILIENCE_OPTIONS } from './resilience.constants.js';
 
-const REGISTRIES = [CircuitBreakerRegistry, RetryRegistry, TimeoutRegistry, BulkheadRegistry];
+const REGISTRIES = [CircuitBreakerRegistry, RetryRegistry, TimeoutRegistry, BulkheadRegistry, FallbackRegistry];
 const EXPORTS = [...REGISTRIES, RESILIENCE_OPTIONS, ResilienceHealthService, ResilienceHealthIndicator, ResilienceEventBus];
 
 /**
@@ -38,12 +41,18 @@ export class ResilienceModule {
       module: ResilienceModule,
       global: true,
       imports: [DiscoveryModule],
-      controllers: health === false ? [] : [createHealthController(health?.path ?? DEFAULT_HEALTH_PATH)],
+      controllers: [
+        ...(health === false
+          ? []
+          : withLiveControllers(createHealthController(health?.path ?? DEFAULT_HEALTH_PATH), health?.path ?? DEFAULT_HEALTH_PATH, options)),
+        ...observabilityControllers(options.metrics),
+      ],
       providers: [
         // Validated when the application is created, so a bad option fails start-up (and
         // `compile()` in tests rejects) with the policy and field named.
         { provide: RESILIENCE_OPTIONS, useFactory: () => resolveOptions(options) },
         ...commonProviders(options.errorMapping !== false),
+        ...observabilityProviders(options.metrics),
       ],
       exports: EXPORTS,
     };
@@ -56,10 +65,14 @@ export class ResilienceModule {
       module: ResilienceModule,
       global: true,
       imports: [DiscoveryModule, ...(asyncOptions.imports ?? [])],
-      controllers: controller === undefined ? [] : [controller],
+      controllers: [
+        ...(controller === undefined || staticHealth === false ? [] : withLiveControllers(controller, staticHealth?.path ?? DEFAULT_HEALTH_PATH)),
+        ...observabilityControllers(asyncOptions.metrics),
+      ],
       providers: [
         ...asyncOptionsProviders(asyncOptions, staticHealth, controller),
         ...commonProviders(true),
+        ...observabilityProviders(asyncOptions.metrics),
       ],
       exports: EXPORTS,
     };
@@ -94,6 +107,7 @@ function asyncOptionsProviders(
     // (routes are registered after providers are created).
     if (controller !== undefined && staticHealth === undefined && resolved.health) {
       remountHealthController(controller, resolved.health.path ?? DEFAULT_HEALTH_PATH);
+      remountLiveControllers(controller, resolved.health.path ?? DEFAULT_HEALTH_PATH);
     }
     return staticHealth === undefined ? resolved : Object.freeze({ ...resolved, health: staticHealth });
   };

@@ -36,6 +36,7 @@ describe('DEFAULT_CIRCUIT_BREAKER_OPTIONS', () => {
       ignore: [],
       critical: false,
       captureStackTrace: false,
+      durationBuckets: [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000],
     });
     expect('window' in DEFAULT_CIRCUIT_BREAKER_OPTIONS).toBe(true);
     // Every error is a failure by default, whatever was thrown.
@@ -70,6 +71,7 @@ describe('resolveCircuitBreakerOptions', () => {
       ignore: [Boom],
       critical: true,
       captureStackTrace: true,
+      durationBuckets: [1, 2],
     };
     const resolved = resolveCircuitBreakerOptions(options);
     expect(resolved).toEqual({ ...options, ignore: [Boom], window: { type: 'count', size: 20 } });
@@ -121,7 +123,7 @@ describe('validateCircuitBreakerOptions', () => {
     expect(messageOf({ failureTreshold: 3 })).toBe(
       'circuitBreakers.pricing.failureTreshold is not a known option (known: failureThreshold, recoveryTimeout, halfOpenMaxCalls, ' +
         'window, failureRateThreshold, minimumCalls, slowCallDurationThreshold, slowCallRateThreshold, isFailure, ignore, critical, ' +
-        'captureStackTrace) (got 3)',
+        'captureStackTrace, durationBuckets) (got 3)',
     );
     expect(messageOf({ window: { type: 'count' } })).toBe('circuitBreakers.pricing.window.size is required (got undefined)');
   });

@@ -1,3 +1,4 @@
+import { DEFAULT_DURATION_BUCKETS_MS } from './call-duration.histogram.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { ErrorClass } from '../policy/policy.interface.js';
 import {
@@ -43,6 +44,11 @@ export interface CircuitBreakerOptions {
   critical?: boolean;
   /** Give `CircuitOpenError` a stack trace (costly on a fast-fail path). Default false. */
   captureStackTrace?: boolean;
+  /**
+   * Upper bounds (ms, ascending) of the call-duration histogram the breaker keeps for metrics, or
+   * `false` to keep none. Default 5 ms to 10 s (`DEFAULT_DURATION_BUCKETS_MS`).
+   */
+  durationBuckets?: readonly number[] | false;
 }
 
 /** The options a breaker runs with once defaults are applied. */
@@ -59,6 +65,7 @@ export interface ResolvedCircuitBreakerOptions {
   readonly ignore: readonly ErrorClass[];
   readonly critical: boolean;
   readonly captureStackTrace: boolean;
+  readonly durationBuckets: readonly number[] | false;
 }
 
 function everyErrorIsAFailure(): boolean {
@@ -78,6 +85,7 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: ResolvedCircuitBreakerOptions = Ob
   ignore: Object.freeze([]) as readonly ErrorClass[],
   critical: false,
   captureStackTrace: false,
+  durationBuckets: DEFAULT_DURATION_BUCKETS_MS,
 });
 
 const KNOWN_KEYS: readonly string[] = [
@@ -93,6 +101,7 @@ const KNOWN_KEYS: readonly string[] = [
   'ignore',
   'critical',
   'captureStackTrace',
+  'durationBuckets',
   // Plumbing for breakers built by hand or by a framework (`CircuitBreakerPolicyOptions`).
   'name',
   'clock',
@@ -123,6 +132,7 @@ export function validateCircuitBreakerOptions(options: unknown, path: string): v
   checkErrorClasses(`${path}.ignore`, record['ignore']);
   checkBoolean(`${path}.critical`, record['critical']);
   checkBoolean(`${path}.captureStackTrace`, record['captureStackTrace']);
+  checkDurationBuckets(`${path}.durationBuckets`, record['durationBuckets']);
   const name = record['name'];
   if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
     throw new InvalidOptionsError(`${path}.name`, 'must be a non-empty string', name);
@@ -136,6 +146,15 @@ export function validateCircuitBreakerOptions(options: unknown, path: string): v
   if (clock === undefined) return;
   const now = (clock as { now?: unknown }).now;
   if (typeof now !== 'function') throw new InvalidOptionsError(`${path}.clock.now`, 'must be a function', now);
+}
+
+function checkDurationBuckets(path: string, buckets: unknown): void {
+  if (buckets === undefined || buckets === false) return;
+  const valid =
+    Array.isArray(buckets) &&
+    buckets.length > 0 &&
+    buckets.every((bound, i) => typeof bound === 'number' && Number.isFinite(bound) && bound > 0 && (i === 0 || bound > (buckets[i - 1] as number)));
+  if (!valid) throw new InvalidOptionsError(path, 'must be false or a non-empty ascending array of positive numbers (ms)', buckets);
 }
 
 function validateWindow(window: unknown, path: string): void {
@@ -170,5 +189,9 @@ export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}
     ignore: options.ignore === undefined ? d.ignore : Object.freeze([...options.ignore]),
     critical: options.critical ?? d.critical,
     captureStackTrace: options.captureStackTrace ?? d.captureStackTrace,
+    durationBuckets:
+      options.durationBuckets === undefined || options.durationBuckets === false
+        ? (options.durationBuckets ?? d.durationBuckets)
+        : Object.freeze([...options.durationBuckets]),
   });
 }

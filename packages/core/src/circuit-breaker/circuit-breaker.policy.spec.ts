@@ -861,3 +861,34 @@ describe('CircuitBreakerPolicy onRejected', () => {
     expect(seen[1]).toMatchObject({ state: 'forced-open', retryAfterMs: Infinity });
   });
 });
+
+describe('CircuitBreakerPolicy durationHistogram', () => {
+  it('buckets the duration of admitted calls (not ignored or rejected ones), cumulative, with sum and count', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreakerPolicy({ failureThreshold: 3, durationBuckets: [10, 100], ignore: [RangeError], clock });
+    const timed = (ms: number, fail = false, error: Error = new Error('x')) =>
+      breaker
+        .execute(async () => {
+          clock.advance(ms);
+          if (fail) throw error;
+        })
+        .catch(() => undefined);
+    await timed(5);
+    await timed(10);
+    await timed(50, true);
+    await timed(500);
+    await timed(7, true, new RangeError('ignored'));
+    expect(breaker.durationHistogram).toEqual({ boundsMs: [10, 100], counts: [2, 1, 1], count: 4, sumMs: 565 });
+    breaker.forceOpen();
+    await timed(1);
+    expect(breaker.durationHistogram!.count).toBe(4);
+  });
+
+  it('keeps 5 ms .. 10 s buckets by default and none with durationBuckets: false', () => {
+    expect(new CircuitBreakerPolicy().durationHistogram!.boundsMs).toEqual([5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000]);
+    expect(new CircuitBreakerPolicy({ durationBuckets: false }).durationHistogram).toBeUndefined();
+    expect(() => new CircuitBreakerPolicy({ name: 'p', durationBuckets: [10, 5] })).toThrow(
+      'durationBuckets must be false or a non-empty ascending array of positive numbers (ms) (got array of 2)',
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../clock/clock.js';
 import type { ExecutionScope } from '../context/execution-scope.js';
 import { TimeoutError } from '../errors/timeout.error.js';
+import { DurationRecorder, type CallDurationHistogram } from './call-duration.histogram.js';
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { createWithoutStack } from '../errors/resilience.error.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
@@ -66,6 +67,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
   readonly onRejected: Event<CircuitBreakerRejection> = this.rejections.event;
 
   private readonly clock: Clock;
+  private readonly durations: DurationRecorder | undefined;
   private readonly strategy: BreakerStrategy;
   private readonly ignore: readonly ErrorClass[];
   private readonly isFailure: (error: unknown) => boolean;
@@ -100,6 +102,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.clock = options.clock ?? systemClock;
     const resolved = resolveCircuitBreakerOptions(options);
     this.options = resolved;
+    this.durations = resolved.durationBuckets === false ? undefined : new DurationRecorder(resolved.durationBuckets);
     this.critical = resolved.critical;
     this.ignore = resolved.ignore;
     this.isFailure = resolved.isFailure;
@@ -151,6 +154,14 @@ export class CircuitBreakerPolicy extends BasePolicy {
   /** Same as `reset()`. */
   close(): void {
     this.reset();
+  }
+
+  /**
+   * Durations of the calls this breaker let through (successes and failures), cumulative since
+   * creation; `undefined` with `durationBuckets: false`. Read by metrics exporters on scrape.
+   */
+  get durationHistogram(): CallDurationHistogram | undefined {
+    return this.durations?.snapshot();
   }
 
   snapshot(): CircuitBreakerSnapshot {
@@ -262,6 +273,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
   private complete(outcome: CompletedOutcome, generation: number, startedAt: number, error: unknown, threw: boolean): void {
     const now = this.clock.now();
     const durationMs = now - startedAt;
+    if (outcome !== 'ignored') this.durations?.record(durationMs);
     const slow = outcome !== 'ignored' && durationMs > this.slowCallDurationThreshold;
     if (outcome === 'success') this.successCalls++;
     else if (outcome === 'failure') this.failureCalls++;

@@ -269,3 +269,32 @@ describe('TimeoutPolicy', () => {
     parent.dispose();
   });
 });
+
+describe('TimeoutPolicy captureContext', () => {
+  it('hands each timed-out call the context captured when it started, not the one that armed the timer', async () => {
+    const clock = new FakeClock();
+    const policy = new TimeoutPolicy({ duration: 100, clock });
+    let current = 'first';
+    policy.captureContext = () => current;
+    const seen: unknown[] = [];
+    policy.onTimeout((event) => seen.push(event.context));
+    const first = policy.execute(never).catch(() => undefined);
+    await clock.tickAsync(10);
+    current = 'second';
+    const second = policy.execute(never).catch(() => undefined);
+    await clock.tickAsync(100);
+    await Promise.all([first, second]);
+    expect(seen).toEqual(['first', 'second']);
+  });
+
+  it('captures nothing while unset', async () => {
+    const clock = new FakeClock();
+    const policy = new TimeoutPolicy({ duration: 10, clock });
+    const seen: object[] = [];
+    policy.onTimeout((event) => seen.push(event));
+    const call = policy.execute(never).catch(() => undefined);
+    await clock.tickAsync(10);
+    await call;
+    expect(seen).toEqual([{ name: 'timeout', duration: 10, at: 10 }]);
+  });
+});

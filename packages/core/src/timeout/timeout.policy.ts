@@ -13,6 +13,8 @@ export interface TimeoutEvent {
   readonly duration: number;
   /** Clock time at which the call was abandoned. */
   readonly at: number;
+  /** What `captureContext` returned when the call started (tracing integrations use it). */
+  readonly context?: unknown;
 }
 
 export type TimeoutPolicyOptions = TimeoutOptions & {
@@ -43,6 +45,14 @@ export class TimeoutPolicy extends BasePolicy {
 
   /** Emitted when a call is abandoned at this policy's deadline. */
   readonly onTimeout = this.timeoutEmitter.event;
+
+  /**
+   * Set by tracing integrations: called when each call starts, its result handed back in that
+   * call's `onTimeout` event. Expiry runs from the shared timer, in the async context of whichever
+   * call armed it, so "the active span" there is not the timed-out call's; this carries the right
+   * one across. Unset (the default), nothing is captured.
+   */
+  captureContext: (() => unknown) | undefined = undefined;
 
   /** Builds the error once per expiry, named after this policy; shared with inheriting scopes. */
   readonly createError = (): TimeoutError => new TimeoutError(this.name, this.duration);
@@ -78,6 +88,7 @@ export class TimeoutPolicy extends BasePolicy {
     if (!inherited) child.deadlineError = this.createError;
     return new Promise<T>((resolve, reject) => {
       const call = new TimedCall<T>(this, child, resolve, reject, !inherited);
+      if (this.captureContext !== undefined) call.context = this.captureContext();
       if (!inherited) this.queue.add(call);
       // The outer scope can end this call first (its deadline, which we inherited, or its
       // caller's cancellation): follow it. Top-level calls skip this and its listener.
@@ -91,7 +102,11 @@ export class TimeoutPolicy extends BasePolicy {
     this.timeouts++;
     const error = this.createError();
     if (this.timeoutEmitter.hasListeners) {
-      this.timeoutEmitter.emit({ name: this.name, duration: this.duration, at: this.clock.now() });
+      const at = this.clock.now();
+      const context = call.context;
+      this.timeoutEmitter.emit(
+        context === undefined ? { name: this.name, duration: this.duration, at } : { name: this.name, duration: this.duration, at, context },
+      );
     }
     call.scope.abort(error);
     call.reject(error);
@@ -101,6 +116,7 @@ export class TimeoutPolicy extends BasePolicy {
 /** One call under a timeout: the deadline-queue entry and the settlement of the race. */
 class TimedCall<T> implements DeadlineEntry {
   settled = false;
+  context: unknown = undefined;
   readonly deadline: number;
   private unfollow: (() => void) | undefined;
 

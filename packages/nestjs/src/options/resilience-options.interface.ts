@@ -6,6 +6,12 @@ import type {
   TimeoutOptions,
 } from '@bulwark/core';
 import type { ModuleMetadata, Type } from '@nestjs/common';
+import type { ResilienceAdminOptions } from '../live/live-options.interface.js';
+import type {
+  ResilienceLoggingOptions,
+  ResilienceMetricsOptions,
+  ResilienceOpenTelemetryOptions,
+} from '../observability/observability-options.interface.js';
 
 /** A timeout given as milliseconds or as options. */
 export type TimeoutSetting = number | TimeoutOptions;
@@ -45,6 +51,31 @@ export interface ResilienceModuleOptions {
   errorMapping?: boolean;
   /** Time source of every policy (tests pass a `FakeClock`). */
   clock?: Clock;
+  /**
+   * The live view under `health.path`: `GET <health.path>/events` (Server-Sent Events) and
+   * `GET <health.path>/dashboard`. Default true; false mounts neither.
+   */
+  live?: boolean;
+  /**
+   * `POST <health.path>/:name/force-open | disable | reset`, behind the given guard. Off unless
+   * given; without a guard, start-up fails.
+   */
+  admin?: ResilienceAdminOptions;
+  /**
+   * Circuit breaker transitions logged through Nest's `Logger` (context `Bulwark`), rate-limited.
+   * Default on (`{ level: 'log', rateLimitMs: 10_000 }`); `false` for none.
+   */
+  logging?: ResilienceLoggingOptions | boolean;
+  /**
+   * Prometheus metrics through prom-client (an optional peer). Given (even `{}`), enables them in
+   * `registry` (default: prom-client's default `register`); `path` also mounts `GET <path>`.
+   */
+  metrics?: ResilienceMetricsOptions | false;
+  /**
+   * OpenTelemetry instruments on the Meter `@bulwark/nestjs` and span events on the active span.
+   * Default: on when `@opentelemetry/api` can be imported (a no-op without a registered SDK).
+   */
+  openTelemetry?: ResilienceOpenTelemetryOptions | boolean;
 }
 
 export interface ResilienceOptionsFactory {
@@ -64,4 +95,10 @@ export interface ResilienceModuleAsyncOptions extends Pick<ModuleMetadata, 'impo
    * also works for the path; `false` from the factory makes the routes answer 404.
    */
   health?: ResilienceHealthOptions | false;
+  /**
+   * Like `health`: the metrics endpoint is declared when the module is defined, so `metrics.path`
+   * goes here. `metrics` from the factory is merged over this one (a registry, or `false` to turn
+   * metrics off: the endpoint then answers 404) but cannot add a path.
+   */
+  metrics?: ResilienceMetricsOptions | false;
 }

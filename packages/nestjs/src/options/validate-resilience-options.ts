@@ -6,8 +6,10 @@ import {
   validateTimeoutOptions,
 } from '@bulwark/core';
 import type { ResilienceModuleOptions } from './resilience-options.interface.js';
+import { LIVE_OPTION_KEYS, validateLiveOptions } from '../live/validate-live-options.js';
+import { OBSERVABILITY_OPTION_KEYS, validateObservabilityOptions } from '../observability/validate-observability-options.js';
 
-const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'errorMapping', 'clock'];
+const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS];
 const DEFAULT_KEYS = ['circuitBreaker', 'retry', 'timeout', 'bulkhead'];
 
 /**
@@ -56,6 +58,8 @@ export function validateResilienceOptions(options: unknown): asserts options is 
   if (clock !== undefined && (clock === null || typeof clock['now'] !== 'function' || typeof clock['setTimeout'] !== 'function')) {
     throw new InvalidOptionsError('clock', 'must implement now(), setTimeout() and clearTimeout()', clock);
   }
+  validateLiveOptions(record);
+  validateObservabilityOptions(record);
 }
 
 function eachNamed(record: Record<string, unknown>, key: string, validate: (value: unknown, path: string) => void): void {

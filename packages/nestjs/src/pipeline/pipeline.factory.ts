@@ -14,6 +14,7 @@ import { RetryRegistry } from '../registries/retry.registry.js';
 import { TimeoutRegistry } from '../registries/timeout.registry.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
+import { FallbackRegistry } from '../registries/fallback.registry.js';
 import { MethodPipeline } from './method-pipeline.js';
 
 /** One decorated method found at start-up. */
@@ -39,6 +40,7 @@ export class PipelineFactory {
     private readonly timeouts: TimeoutRegistry,
     private readonly bulkheads: BulkheadRegistry,
     private readonly events: ResilienceEventBus,
+    private readonly fallbacks: FallbackRegistry,
   ) {}
 
   create(method: DecoratedMethod): MethodPipeline {
@@ -101,6 +103,7 @@ export class PipelineFactory {
     if (key !== undefined) options.key = key;
     const policy = new FallbackPolicy(options);
     this.events.observeFallback(policy);
+    this.fallbacks.register(policy);
     return policy;
   }
 

@@ -1,0 +1,37 @@
+import { Controller, type Type } from '@nestjs/common';
+import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
+import { ResilienceAdminController } from './resilience-admin.controller.js';
+import { ResilienceLiveController } from './resilience-live.controller.js';
+
+/** The controllers mounted beside each health controller (to move them along with it). */
+const MOUNTED = new WeakMap<Type, Type[]>();
+
+/**
+ * The health controller with the live and admin controllers at its path, listed first: Express
+ * matches routes in registration order, and `events` / `dashboard` must win over `/:name`
+ * (Fastify prefers static routes anyway). With `options` (forRoot) only what they enable is
+ * declared; without (forRootAsync, before its factory ran) both are, and answer 404 when the
+ * resolved options leave them off.
+ */
+export function withLiveControllers(health: Type, path: string, options?: ResilienceModuleOptions): Type[] {
+  const controllers: Type[] = [];
+  if (options?.live !== false) controllers.push(mount(ResilienceLiveController, 'ResilienceLiveController', path));
+  if (options === undefined || options.admin !== undefined) {
+    controllers.push(mount(ResilienceAdminController, 'ResilienceAdminController', path));
+  }
+  MOUNTED.set(health, controllers);
+  return [...controllers, health];
+}
+
+/** Moves the controllers declared with `health` to its new path (before routing). */
+export function remountLiveControllers(health: Type, path: string): void {
+  for (const controller of MOUNTED.get(health) ?? []) Controller(path)(controller);
+}
+
+/** A class of its own per module definition: two applications may mount at different paths. */
+function mount<T>(base: Type<T>, name: string, path: string): Type<T> {
+  const mounted = class extends (base as Type<object>) {} as Type<T>;
+  Object.defineProperty(mounted, 'name', { value: name });
+  Controller(path)(mounted);
+  return mounted;
+}

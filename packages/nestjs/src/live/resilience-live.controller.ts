@@ -1,0 +1,73 @@
+import { Get, Header, Headers, Inject, NotFoundException, Res, Sse, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import { ResilienceEventBus } from '../events/resilience-event-bus.js';
+import { ResilienceHealthService } from '../health/resilience-health.service.js';
+import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
+import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
+import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
+import { toDashboardData, type ResilienceDashboardData } from './dashboard-data.js';
+import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard.page.js';
+import { LiveEventStream, type StreamResponse } from './live-event-stream.js';
+
+/**
+ * The live view, mounted at the health controller's path (and listed before it, so these static
+ * routes win over its `/:name`):
+ * - `GET <health.path>/events`: Server-Sent Events, the last 100 events replayed, then live ones;
+ * - `GET <health.path>/dashboard`: a self-contained page showing every breaker, updated live;
+ * - `GET <health.path>/dashboard/data`: what the page shows, as JSON.
+ */
+export class ResilienceLiveController implements OnModuleDestroy {
+  private readonly stream: LiveEventStream;
+  private readonly now: () => number;
+
+  constructor(
+    @Inject(ResilienceEventBus) bus: ResilienceEventBus,
+    @Inject(CircuitBreakerRegistry) private readonly breakers: CircuitBreakerRegistry,
+    @Inject(ResilienceHealthService) private readonly health: ResilienceHealthService,
+    @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
+  ) {
+    this.stream = new LiveEventStream(bus);
+    const clock = options.clock;
+    this.now = clock === undefined ? Date.now : () => clock.now();
+  }
+
+  @Sse('events')
+  events(
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res({ passthrough: true }) response: { raw?: StreamResponse } & StreamResponse,
+  ): Observable<MessageEvent> {
+    this.ensureMounted();
+    // Express hands the Node response itself; Fastify's reply holds it as `raw`.
+    return this.stream.observe(lastEventId, response.raw ?? response);
+  }
+
+  @Get('dashboard')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  @Header('Content-Security-Policy', DASHBOARD_CSP)
+  @Header('X-Content-Type-Options', 'nosniff')
+  @Header('Referrer-Policy', 'no-referrer')
+  dashboard(): string {
+    this.ensureMounted();
+    return DASHBOARD_HTML;
+  }
+
+  @Get('dashboard/data')
+  @Header('Cache-Control', 'no-store')
+  dashboardData(): ResilienceDashboardData {
+    this.ensureMounted();
+    // Snapshots first: reading a breaker is what moves an expired `open` to `half-open`.
+    const snapshots = this.breakers.snapshots();
+    return toDashboardData(snapshots, this.health.report().status, this.now());
+  }
+
+  /** Ends open event streams, so they never hold the HTTP server's shutdown. */
+  onModuleDestroy(): Promise<void> {
+    return this.stream.close();
+  }
+
+  /** `live: false` or `health: false` from an async options factory: the routes answer 404. */
+  private ensureMounted(): void {
+    if (this.options.live === false || this.options.health === false) throw new NotFoundException();
+  }
+}

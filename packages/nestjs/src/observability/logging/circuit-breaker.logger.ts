@@ -1,0 +1,140 @@
+import { systemClock, type CircuitBreakerSnapshot, type CircuitBreakerTransitionReason, type Disposable } from '@bulwark/core';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { ResilienceEventBus } from '../../events/resilience-event-bus.js';
+import type { ResilienceEvent } from '../../events/resilience-event.interface.js';
+import type { ResilienceModuleOptions } from '../../options/resilience-options.interface.js';
+import { CircuitBreakerRegistry } from '../../registries/circuit-breaker.registry.js';
+import { RESILIENCE_OPTIONS } from '../../resilience.constants.js';
+import type { TransitionLogLevel } from '../observability-options.interface.js';
+import { loggingSettings } from '../observability.settings.js';
+import { formatDuration, LogThrottle, type LogLine } from './log-throttle.js';
+
+type StateChange = Extract<ResilienceEvent, { type: 'state-change' }>;
+
+/** One outage of a breaker: from leaving closed to closing again, across half-open rounds. */
+interface Outage {
+  readonly since: number;
+  /** When it last (re-)opened: how long it stayed open before half-opening. */
+  lastOpenedAt: number;
+}
+
+const TRIAL_REASONS: Partial<Record<CircuitBreakerTransitionReason, string>> = {
+  'half-open-failure': 'a trial call failed',
+  'half-open-timeout': 'no trial call answered within the recovery timeout',
+  'half-open-success': 'the trial calls succeeded',
+  manual: 'reset',
+};
+
+/**
+ * Logs circuit breaker transitions through Nest's `Logger` (context `Bulwark`): a warning when a
+ * breaker opens or is forced open (with its failure rate), a line at the configured level when it
+ * half-opens, closes (with how long it was open) or is disabled. Each breaker and kind of line is
+ * rate-limited (`logging.rateLimitMs`), so a flapping dependency cannot flood the log.
+ */
+@Injectable()
+export class CircuitBreakerLogger implements OnModuleDestroy {
+  private readonly logger = new Logger('Bulwark');
+  private readonly level: TransitionLogLevel = 'log';
+  private readonly throttle: LogThrottle | undefined;
+  private readonly subscription: Disposable | undefined;
+  private readonly outages = new Map<string, Outage>();
+
+  constructor(
+    @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
+    events: ResilienceEventBus,
+    private readonly breakers: CircuitBreakerRegistry,
+  ) {
+    const settings = loggingSettings(options.logging);
+    if (settings === undefined) return;
+    this.level = settings.level;
+    this.throttle = new LogThrottle(settings.rateLimitMs, options.clock ?? systemClock, (line) => this.write(line));
+    this.subscription = events.onEvent((event) => {
+      if (event.type === 'state-change') this.onStateChange(event);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.dispose();
+    this.throttle?.dispose();
+  }
+
+  private onStateChange(event: StateChange): void {
+    const line = this.describe(event, Date.parse(event.at));
+    if (line !== undefined) this.throttle!.submit(`${event.name}\u0000${event.to}`, line);
+  }
+
+  private describe(event: StateChange, at: number): LogLine | undefined {
+    const { name, from, to, reason } = event;
+    const breaker = this.breakers.get(name);
+    const label = `Circuit breaker "${name}"`;
+    switch (to) {
+      case 'open': {
+        const outage = this.outageOpenedAt(name, from, at);
+        const snapshot = breaker?.snapshot();
+        const rate = snapshot === undefined ? '' : `, failure rate ${snapshot.failureRate}%`;
+        const next = breaker === undefined ? '' : `; next trial in ${formatDuration(breaker.options.recoveryTimeout)}`;
+        if (from === 'half-open') {
+          const why = TRIAL_REASONS[reason ?? 'half-open-failure'] ?? reason;
+          return this.warn(`${label} re-opened: ${why}${rate}${next} (open ${formatDuration(at - outage.since)} so far)`);
+        }
+        return this.warn(`${label} opened (${this.openReason(reason, snapshot)}${rate})${next}`);
+      }
+      case 'forced-open': {
+        if (!this.outages.has(name)) this.outages.set(name, { since: at, lastOpenedAt: at });
+        const rate = breaker === undefined ? '' : ` (failure rate ${breaker.snapshot().failureRate}%)`;
+        return this.warn(`${label} forced open${rate}; every call is rejected until it is reset`);
+      }
+      case 'half-open': {
+        const outage = this.outages.get(name);
+        const after = outage === undefined ? '' : ` after ${formatDuration(at - outage.lastOpenedAt)} open`;
+        const trials = breaker?.options.halfOpenMaxCalls ?? 1;
+        return this.line(`${label} half-open${after}; letting ${trials} trial ${trials === 1 ? 'call' : 'calls'} through`);
+      }
+      case 'closed': {
+        const outage = this.outages.get(name);
+        this.outages.delete(name);
+        const why = reason === undefined ? '' : ` (${TRIAL_REASONS[reason] ?? reason})`;
+        if (outage === undefined) return this.line(`${label} closed${why}`);
+        return this.line(`${label} closed after ${formatDuration(at - outage.since)} open${why}`);
+      }
+      case 'disabled':
+        this.outages.delete(name);
+        return this.line(`${label} disabled; calls pass unprotected until it is reset`);
+      default:
+        return undefined;
+    }
+  }
+
+  /** The outage a breaker (re-)opening belongs to: a new one unless it re-opens from half-open. */
+  private outageOpenedAt(name: string, from: string, at: number): Outage {
+    const outage = this.outages.get(name);
+    if (outage !== undefined && from === 'half-open') {
+      outage.lastOpenedAt = at;
+      return outage;
+    }
+    const started: Outage = { since: at, lastOpenedAt: at };
+    this.outages.set(name, started);
+    return started;
+  }
+
+  private openReason(reason: CircuitBreakerTransitionReason | undefined, snapshot: CircuitBreakerSnapshot | undefined): string {
+    if (reason === 'failure-threshold' && snapshot !== undefined) {
+      return `${snapshot.failureCount} consecutive ${snapshot.failureCount === 1 ? 'failure' : 'failures'}`;
+    }
+    if (reason === 'failure-rate' && snapshot !== undefined) return `failure rate threshold reached over ${snapshot.totalCalls} calls`;
+    if (reason === 'slow-call-rate' && snapshot !== undefined) return `slow-call rate ${snapshot.slowCallRate}%`;
+    return reason ?? 'threshold reached';
+  }
+
+  private warn(message: string): LogLine {
+    return { level: 'warn', message };
+  }
+
+  private line(message: string): LogLine {
+    return { level: this.level, message };
+  }
+
+  private write(line: LogLine): void {
+    this.logger[line.level](line.message);
+  }
+}

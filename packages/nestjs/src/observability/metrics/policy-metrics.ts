@@ -1,0 +1,173 @@
+import type {
+  BulkheadPolicy,
+  CircuitBreakerPolicy,
+  CircuitBreakerState,
+  FallbackPolicy,
+  FallbackReason,
+  RetryPolicy,
+  RetryStats,
+  TimeoutPolicy,
+} from '@bulwark/core';
+import type { CallDurationSource } from './call-duration.js';
+
+/** What the exporters read, on scrape only: the policies' own counters and snapshots. */
+export interface PolicyMetricSources {
+  circuitBreakers(): readonly CircuitBreakerPolicy[];
+  retries(): readonly RetryPolicy[];
+  timeouts(): readonly TimeoutPolicy[];
+  bulkheads(): readonly BulkheadPolicy[];
+  fallbacks(): readonly FallbackPolicy[];
+  readonly durations: CallDurationSource;
+}
+
+export type MetricLabels = Readonly<Record<string, string>>;
+export type EmitSample = (labels: MetricLabels, value: number) => void;
+
+/** A gauge or a counter, defined once for every exporter (Prometheus, OpenTelemetry). */
+export interface PolicyMetricDefinition {
+  readonly name: string;
+  readonly help: string;
+  readonly kind: 'gauge' | 'counter';
+  readonly labelNames: readonly string[];
+  /** Emits the current value of every series. */
+  collect(sources: PolicyMetricSources, emit: EmitSample): void;
+}
+
+export const CIRCUIT_BREAKER_STATES: readonly CircuitBreakerState[] = ['closed', 'open', 'half-open', 'forced-open', 'disabled'];
+
+const BREAKER_OUTCOMES = [
+  ['success', 'success'],
+  ['failure', 'failure'],
+  ['ignored', 'ignored'],
+  ['not_permitted', 'notPermitted'],
+] as const;
+
+const RETRY_OUTCOMES: readonly (readonly [string, keyof RetryStats])[] = [
+  ['success_without_retry', 'successWithoutRetry'],
+  ['success_with_retry', 'successWithRetry'],
+  ['failed_with_retry', 'failedWithRetry'],
+  ['failed_without_retry', 'failedWithoutRetry'],
+];
+
+export const FALLBACK_REASONS: readonly FallbackReason[] = ['circuit_open', 'timeout', 'bulkhead_full', 'error'];
+
+/** Every gauge and counter Bulwark exports, with its exact name and labels. */
+export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
+  {
+    name: 'bulwark_circuit_breaker_state',
+    help: 'Circuit breaker state: 1 for the current state, 0 for the others',
+    kind: 'gauge',
+    labelNames: ['name', 'state'],
+    collect(sources, emit) {
+      for (const breaker of sources.circuitBreakers()) {
+        const current = breaker.state;
+        for (const state of CIRCUIT_BREAKER_STATES) emit({ name: breaker.name, state }, state === current ? 1 : 0);
+      }
+    },
+  },
+  {
+    name: 'bulwark_circuit_breaker_calls_total',
+    help: 'Calls through a circuit breaker by outcome (not_permitted: rejected without being run)',
+    kind: 'counter',
+    labelNames: ['name', 'outcome'],
+    collect(sources, emit) {
+      for (const breaker of sources.circuitBreakers()) {
+        const calls = breaker.snapshot().calls;
+        for (const [outcome, field] of BREAKER_OUTCOMES) emit({ name: breaker.name, outcome }, calls[field]);
+      }
+    },
+  },
+  {
+    name: 'bulwark_circuit_breaker_failure_rate',
+    help: "Failure rate of a circuit breaker's recent calls, in percent",
+    kind: 'gauge',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      for (const breaker of sources.circuitBreakers()) emit({ name: breaker.name }, breaker.snapshot().failureRate);
+    },
+  },
+  {
+    name: 'bulwark_circuit_breaker_slow_call_rate',
+    help: "Slow-call rate of a circuit breaker's recent calls, in percent",
+    kind: 'gauge',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      for (const breaker of sources.circuitBreakers()) emit({ name: breaker.name }, breaker.snapshot().slowCallRate);
+    },
+  },
+  {
+    name: 'bulwark_retry_calls_total',
+    help: 'Calls through a retry policy by outcome',
+    kind: 'counter',
+    labelNames: ['name', 'outcome'],
+    collect(sources, emit) {
+      for (const retry of sources.retries()) {
+        const stats = retry.stats;
+        for (const [outcome, field] of RETRY_OUTCOMES) emit({ name: retry.name, outcome }, stats[field]);
+      }
+    },
+  },
+  {
+    name: 'bulwark_timeouts_total',
+    help: "Calls abandoned at a timeout policy's deadline",
+    kind: 'counter',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      for (const timeout of sources.timeouts()) emit({ name: timeout.name }, timeout.timeoutCount);
+    },
+  },
+  {
+    name: 'bulwark_bulkhead_rejected_total',
+    help: 'Calls rejected because every slot and queue place of a bulkhead was taken',
+    kind: 'counter',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      for (const bulkhead of sources.bulkheads()) emit({ name: bulkhead.name }, bulkhead.rejectedCount);
+    },
+  },
+  {
+    name: 'bulwark_bulkhead_available',
+    help: 'Free slots of a bulkhead (maxConcurrent minus running calls)',
+    kind: 'gauge',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      for (const bulkhead of sources.bulkheads()) emit({ name: bulkhead.name }, bulkhead.available);
+    },
+  },
+  {
+    name: 'bulwark_fallbacks_total',
+    help: 'Fallbacks served, by the reason the call failed',
+    kind: 'counter',
+    labelNames: ['name', 'reason'],
+    collect(sources, emit) {
+      for (const [name, counts] of fallbackCountsByName(sources.fallbacks())) {
+        for (const reason of FALLBACK_REASONS) emit({ name, reason }, counts[reason]);
+      }
+    },
+  },
+];
+
+/** The histogram, read from the call-duration source (see `call-duration.ts`). */
+export const CALL_DURATION_METRIC = {
+  name: 'bulwark_call_duration_seconds',
+  help: 'Duration of the calls a circuit breaker let through, in seconds',
+  labelNames: ['name'],
+} as const;
+
+/**
+ * Fallback policies belong to methods, and two classes of the same name in one application give
+ * two policies one name: their counts are added, so every series is emitted once.
+ */
+function fallbackCountsByName(fallbacks: readonly FallbackPolicy[]): Map<string, Record<FallbackReason, number>> {
+  const byName = new Map<string, Record<FallbackReason, number>>();
+  for (const fallback of fallbacks) {
+    const counts = fallback.fallbackCounts;
+    const total = byName.get(fallback.name);
+    if (total === undefined) {
+      byName.set(fallback.name, { ...counts });
+      continue;
+    }
+    for (const reason of FALLBACK_REASONS) total[reason] += counts[reason];
+  }
+  return byName;
+}

@@ -1,0 +1,210 @@
+import 'reflect-metadata';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { CircuitOpenError, FakeClock } from '@bulwark/core';
+import {
+  CircuitBreaker,
+  CircuitBreakerRegistry,
+  ResilienceEventBus,
+  ResilienceModule,
+  type ResilienceModuleOptions,
+} from '@bulwark/nestjs';
+import { bootApp, PLATFORMS, type Platform } from './support/app.js';
+import { baseUrl, SseClient } from './support/sse-client.js';
+
+const START = Date.UTC(2030, 0, 1, 12, 0, 0);
+const iso = (ms: number): string => new Date(ms).toISOString();
+const SECRET = 'password=hunter2';
+const ID = /^[0-9a-f]{8}-\d+$/;
+
+@Injectable()
+class Pricing {
+  @CircuitBreaker('pricing')
+  async price(ok: boolean): Promise<number> {
+    if (ok) return 42;
+    throw new Error(SECRET);
+  }
+}
+
+let app: INestApplication | undefined;
+const clients: SseClient[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await app?.close();
+  app = undefined;
+});
+
+describe.each(PLATFORMS)('%s: GET <health.path>/events', (platform: Platform) => {
+  let clock: FakeClock;
+
+  const boot = async (options: Partial<ResilienceModuleOptions> = {}, module?: ReturnType<typeof ResilienceModule.forRootAsync>) => {
+    clock = new FakeClock(START);
+    const resilience =
+      module ??
+      ResilienceModule.forRoot({
+        clock,
+        circuitBreakers: { pricing: { failureThreshold: 2, recoveryTimeout: 10_000 }, other: {} },
+        ...options,
+      });
+    app = await bootApp(platform, { imports: [resilience], providers: [Pricing] });
+    await app.listen(0, '127.0.0.1');
+    return {
+      url: baseUrl(app.getHttpServer()),
+      pricing: app.get(Pricing),
+      breakers: app.get(CircuitBreakerRegistry),
+      bus: app.get(ResilienceEventBus),
+    };
+  };
+
+  const open = async (url: string, headers?: Record<string, string>): Promise<SseClient> => {
+    const client = await SseClient.open(url, headers);
+    clients.push(client);
+    return client;
+  };
+
+  it('replays the recent events on connect, then streams a breaker opening and a rejected call live', async () => {
+    const { url, pricing, breakers } = await boot();
+    breakers.forceOpen('other');
+    await clock.tickAsync(100);
+    breakers.reset('other');
+
+    const client = await open(`${url}/health/resilience/events`);
+    expect(client.status).toBe(200);
+    expect(client.response.headers['content-type']).toMatch(/^text\/event-stream/);
+    await client.waitFor(2);
+    expect(client.json()).toEqual([
+      { type: 'state-change', name: 'other', from: 'closed', to: 'forced-open', reason: 'manual', at: iso(START) },
+      { type: 'state-change', name: 'other', from: 'forced-open', to: 'closed', reason: 'manual', at: iso(START + 100) },
+    ]);
+
+    await clock.tickAsync(400);
+    await expect(pricing.price(false)).rejects.toThrow(SECRET);
+    await expect(pricing.price(false)).rejects.toThrow(SECRET);
+    await client.waitFor(3);
+    expect(client.json()[2]).toEqual({
+      type: 'state-change',
+      name: 'pricing',
+      from: 'closed',
+      to: 'open',
+      reason: 'failure-threshold',
+      at: iso(START + 500),
+    });
+
+    await clock.tickAsync(1_000);
+    await expect(pricing.price(true)).rejects.toBeInstanceOf(CircuitOpenError);
+    await client.waitFor(4);
+    expect(client.json()[3]).toEqual({ type: 'call-rejected', name: 'pricing', state: 'open', retryAfterMs: 9_000, at: iso(START + 1_500) });
+
+    const ids = client.messages.map((message) => message.id);
+    expect(ids.every((id) => id !== undefined && ID.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(4);
+    // Every message is a plain `message` event (EventSource.onmessage sees it) without error text.
+    expect(client.messages.every((message) => message.event === undefined)).toBe(true);
+    expect(client.messages.map((message) => message.data).join('')).not.toContain('hunter2');
+  });
+
+  it('replays only what a reconnecting EventSource missed (Last-Event-ID), everything for an unknown id', async () => {
+    const { url, breakers } = await boot();
+    breakers.forceOpen('other');
+    breakers.reset('other');
+    breakers.disable('other');
+    const first = await open(`${url}/health/resilience/events`);
+    const seen = await first.waitFor(3);
+    first.close();
+    breakers.reset('other');
+
+    const resumed = await open(`${url}/health/resilience/events`, { 'last-event-id': seen[1]!.id! });
+    const missed = await resumed.waitFor(2);
+    expect(missed.map((message) => message.id)).toEqual([seen[2]!.id, expect.stringMatching(ID)]);
+    expect(resumed.json().map((event) => event['to'])).toEqual(['disabled', 'closed']);
+
+    // Up to date: nothing is replayed, the next event is the first one received.
+    const current = await open(`${url}/health/resilience/events`, { 'last-event-id': missed[1]!.id! });
+    breakers.forceOpen('pricing');
+    await current.waitFor(1);
+    expect(current.json()).toEqual([expect.objectContaining({ name: 'pricing', to: 'forced-open' })]);
+
+    for (const unknown of ['nope', '00000000-1', `${seen[0]!.id!.split('-')[0]}-999`]) {
+      const client = await open(`${url}/health/resilience/events`, { 'last-event-id': unknown });
+      await client.waitFor(5);
+      expect(client.messages.map((message) => message.id)).toEqual([...seen.map((message) => message.id), missed[1]!.id, expect.stringMatching(ID)]);
+    }
+  });
+
+  it('replays at most the last 100 events', async () => {
+    const { url, bus } = await boot();
+    for (let i = 0; i < 150; i++) bus.publish({ type: 'bulkhead-rejected', name: `b${i}`, at: iso(START) });
+    const client = await open(`${url}/health/resilience/events`);
+    await client.waitFor(100);
+    bus.publish({ type: 'bulkhead-rejected', name: 'live', at: iso(START) });
+    await client.waitFor(101);
+    const names = client.json().map((event) => event['name']);
+    expect(names[0]).toBe('b50');
+    expect(names[99]).toBe('b149');
+    expect(names.slice(100)).toEqual(['live']);
+  });
+
+  it('streams to every client, and ends open streams when the application closes', async () => {
+    const { url, breakers } = await boot();
+    const one = await open(`${url}/health/resilience/events`);
+    const two = await open(`${url}/health/resilience/events`);
+    breakers.forceOpen('pricing');
+    await one.waitFor(1);
+    await two.waitFor(1);
+    expect(one.json()).toEqual(two.json());
+
+    // The streams end first, so their keep-alive connections are idle when the server closes:
+    // shutdown does not wait for the clients (5 s of keep-alive timeout, before this was handled).
+    const started = Date.now();
+    const closing = app!.close();
+    app = undefined;
+    await Promise.all([one.waitForEnd(), two.waitForEnd()]);
+    await closing;
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('is mounted under a custom health path, and wins over the /:name route', async () => {
+    const { url } = await boot({ health: { path: 'ops/breakers' } });
+    const client = await open(`${url}/ops/breakers/events`);
+    expect(client.status).toBe(200);
+    expect(client.response.headers['content-type']).toMatch(/^text\/event-stream/);
+    await request(app!.getHttpServer()).get('/health/resilience/events').expect(404);
+    await request(app!.getHttpServer()).get('/ops/breakers/pricing').expect(200);
+  });
+
+  it('is not mounted with live: false or health: false', async () => {
+    await boot({ live: false });
+    const server = app!.getHttpServer();
+    await request(server).get('/health/resilience/events').expect(404);
+    await request(server).get('/health/resilience/dashboard').expect(404);
+    await request(server).get('/health/resilience/dashboard/data').expect(404);
+    await request(server).get('/health/resilience').expect(200);
+    await app!.close();
+
+    await boot({ health: false });
+    await request(app!.getHttpServer()).get('/health/resilience/events').expect(404);
+  });
+
+  it('follows forRootAsync: the path and live: false from the factory', async () => {
+    @Module({})
+    class Empty {}
+    const moved = ResilienceModule.forRootAsync({
+      imports: [Empty],
+      useFactory: () => ({ clock, circuitBreakers: { pricing: {} }, health: { path: 'ops/async' } }),
+    });
+    const { url, breakers } = await boot({}, moved);
+    const client = await open(`${url}/ops/async/events`);
+    breakers.forceOpen('pricing');
+    await client.waitFor(1);
+    expect(client.json()[0]).toMatchObject({ name: 'pricing', to: 'forced-open' });
+    await request(app!.getHttpServer()).get('/ops/async/dashboard').expect(200);
+    await app!.close();
+
+    await boot({}, ResilienceModule.forRootAsync({ useFactory: () => ({ live: false }) }));
+    const server = app!.getHttpServer();
+    await request(server).get('/health/resilience/events').expect(404);
+    await request(server).get('/health/resilience/dashboard').expect(404);
+    await request(server).get('/health/resilience').expect(200);
+  });
+});
