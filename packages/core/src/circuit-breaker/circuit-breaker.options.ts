@@ -1,4 +1,3 @@
-import { DEFAULT_DURATION_BUCKETS_MS } from './call-duration.histogram.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { ErrorClass } from '../policy/policy.interface.js';
 import {
@@ -45,8 +44,9 @@ export interface CircuitBreakerOptions {
   /** Give `CircuitOpenError` a stack trace (costly on a fast-fail path). Default false. */
   captureStackTrace?: boolean;
   /**
-   * Upper bounds (ms, ascending) of the call-duration histogram the breaker keeps for metrics, or
-   * `false` to keep none. Default 5 ms to 10 s (`DEFAULT_DURATION_BUCKETS_MS`).
+   * Upper bounds (ms, ascending) of a call-duration histogram kept from the start, or `false` for
+   * never. Default: none until a metrics exporter calls `enableDurationHistogram()` (timing costs
+   * two clock reads per call); `DEFAULT_DURATION_BUCKETS_MS` spans 5 ms to 10 s.
    */
   durationBuckets?: readonly number[] | false;
 }
@@ -65,7 +65,7 @@ export interface ResolvedCircuitBreakerOptions {
   readonly ignore: readonly ErrorClass[];
   readonly critical: boolean;
   readonly captureStackTrace: boolean;
-  readonly durationBuckets: readonly number[] | false;
+  readonly durationBuckets: readonly number[] | false | undefined;
 }
 
 function everyErrorIsAFailure(): boolean {
@@ -85,7 +85,7 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: ResolvedCircuitBreakerOptions = Ob
   ignore: Object.freeze([]) as readonly ErrorClass[],
   critical: false,
   captureStackTrace: false,
-  durationBuckets: DEFAULT_DURATION_BUCKETS_MS,
+  durationBuckets: undefined,
 });
 
 const KNOWN_KEYS: readonly string[] = [
@@ -189,9 +189,6 @@ export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}
     ignore: options.ignore === undefined ? d.ignore : Object.freeze([...options.ignore]),
     critical: options.critical ?? d.critical,
     captureStackTrace: options.captureStackTrace ?? d.captureStackTrace,
-    durationBuckets:
-      options.durationBuckets === undefined || options.durationBuckets === false
-        ? (options.durationBuckets ?? d.durationBuckets)
-        : Object.freeze([...options.durationBuckets]),
+    durationBuckets: Array.isArray(options.durationBuckets) ? Object.freeze([...options.durationBuckets]) : options.durationBuckets,
   });
 }

@@ -579,10 +579,12 @@ describe('CircuitBreakerPolicy under concurrency', () => {
         }),
       ),
     );
-    expect(invoked).toBe(40); // all admitted while closed: their rejections settle later
-    expect(results.every((r) => r.error instanceof Boom)).toBe(true);
+    // A synchronous throw is booked at once: the fifth opens the breaker, the other 35 never run.
+    expect(invoked).toBe(5);
+    expect(results.slice(0, 5).every((r) => r.error instanceof Boom)).toBe(true);
+    expect(results.slice(5).every((r) => r.error instanceof CircuitOpenError)).toBe(true);
     expect(changes).toHaveLength(1);
-    expect(breaker.snapshot().calls).toMatchObject({ failure: 40, notPermitted: 0 });
+    expect(breaker.snapshot().calls).toMatchObject({ failure: 5, notPermitted: 35 });
   });
 
   it('a late success admitted while closed does not count as a half-open trial', async () => {
@@ -884,9 +886,21 @@ describe('CircuitBreakerPolicy durationHistogram', () => {
     expect(breaker.durationHistogram!.count).toBe(4);
   });
 
-  it('keeps 5 ms .. 10 s buckets by default and none with durationBuckets: false', () => {
-    expect(new CircuitBreakerPolicy().durationHistogram!.boundsMs).toEqual([5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000]);
-    expect(new CircuitBreakerPolicy({ durationBuckets: false }).durationHistogram).toBeUndefined();
+  it('keeps none by default; enableDurationHistogram() starts one with 5 ms .. 10 s buckets', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreakerPolicy({ clock });
+    expect(breaker.durationHistogram).toBeUndefined();
+    breaker.enableDurationHistogram();
+    await breaker.execute(async () => clock.advance(30));
+    expect(breaker.durationHistogram).toEqual({
+      boundsMs: [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000],
+      counts: [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+      count: 1,
+      sumMs: 30,
+    });
+    const never = new CircuitBreakerPolicy({ durationBuckets: false });
+    never.enableDurationHistogram();
+    expect(never.durationHistogram).toBeUndefined();
     expect(() => new CircuitBreakerPolicy({ name: 'p', durationBuckets: [10, 5] })).toThrow(
       'durationBuckets must be false or a non-empty ascending array of positive numbers (ms) (got array of 2)',
     );

@@ -1,11 +1,11 @@
 import { systemClock, type Clock } from '../clock/clock.js';
 import type { ExecutionScope } from '../context/execution-scope.js';
 import { TimeoutError } from '../errors/timeout.error.js';
-import { DurationRecorder, type CallDurationHistogram } from './call-duration.histogram.js';
+import { DEFAULT_DURATION_BUCKETS_MS, DurationRecorder, type CallDurationHistogram } from './call-duration.histogram.js';
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { createWithoutStack } from '../errors/resilience.error.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
-import { BasePolicy, invoke } from '../policy/base.policy.js';
+import { BasePolicy } from '../policy/base.policy.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
 import type { BreakerStrategy } from './breaker-strategy.interface.js';
 import type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker-snapshot.interface.js';
@@ -67,7 +67,10 @@ export class CircuitBreakerPolicy extends BasePolicy {
   readonly onRejected: Event<CircuitBreakerRejection> = this.rejections.event;
 
   private readonly clock: Clock;
-  private readonly durations: DurationRecorder | undefined;
+  private durations: DurationRecorder | undefined;
+  /** Whether every admitted call must be timed (slow calls, histogram, time window, rate verdicts). */
+  private timed: boolean;
+  private rejectedAt = 0;
   private readonly strategy: BreakerStrategy;
   private readonly ignore: readonly ErrorClass[];
   private readonly isFailure: (error: unknown) => boolean;
@@ -102,7 +105,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.clock = options.clock ?? systemClock;
     const resolved = resolveCircuitBreakerOptions(options);
     this.options = resolved;
-    this.durations = resolved.durationBuckets === false ? undefined : new DurationRecorder(resolved.durationBuckets);
+    this.durations = Array.isArray(resolved.durationBuckets) ? new DurationRecorder(resolved.durationBuckets) : undefined;
     this.critical = resolved.critical;
     this.ignore = resolved.ignore;
     this.isFailure = resolved.isFailure;
@@ -110,6 +113,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.halfOpenMaxCalls = resolved.halfOpenMaxCalls;
     this.slowCallDurationThreshold = resolved.slowCallDurationThreshold;
     this.strategy = createStrategy(resolved);
+    // Rate mode may open on any outcome (and time windows bucket by time): it needs the time.
+    this.timed = this.durations !== undefined || resolved.window !== undefined || Number.isFinite(resolved.slowCallDurationThreshold);
   }
 
   /** The current state; an open breaker whose recovery timeout has passed reads (and becomes) half-open. */
@@ -119,9 +124,72 @@ export class CircuitBreakerPolicy extends BasePolicy {
   }
 
   run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
+    if (!this.admit()) return Promise.reject(this.rejection());
+    const generation = this.generation;
+    const startedAt = this.admittedAt;
+    let promise: Promise<T>;
+    try {
+      const result = operation(scope);
+      promise = result instanceof Promise ? result : Promise.resolve(result);
+    } catch (error) {
+      this.record(error, true, generation, startedAt, scope);
+      return Promise.reject(error);
+    }
+    return promise.then(
+      (value) => {
+        this.record(undefined, false, generation, startedAt, scope);
+        return value;
+      },
+      (error: unknown) => {
+        this.record(error, true, generation, startedAt, scope);
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * @internal Lets a call in or not (composition uses this directly). When it returns true,
+   * `admittedAt` holds the call's start time, or NaN when nothing needs its duration (closed
+   * consecutive mode without slow calls, histogram or outcome listeners: no clock read at all).
+   * When false, `rejection()` builds the error to reject the call with.
+   */
+  admit(): boolean {
+    const state = this.current;
+    if (state === 'closed' || state === 'disabled') {
+      this.admittedAt = this.timed || this.callOutcomes.hasListeners ? this.clock.now() : NaN;
+      return true;
+    }
     const now = this.clock.now();
-    if (!this.tryAcquire(now)) return this.reject(now);
-    return this.track(operation, scope, this.generation, now);
+    this.refreshState(now);
+    if (this.current !== 'half-open' || this.trialPermits >= this.halfOpenMaxCalls) {
+      this.rejectedAt = now;
+      return false;
+    }
+    this.trialPermits++;
+    this.admittedAt = now;
+    return true;
+  }
+
+  /** @internal Start time of the call `admit()` just let in (NaN: untimed). */
+  admittedAt = NaN;
+
+  /**
+   * @internal Books the outcome of an admitted call: `threw` with the error, or a success. A call
+   * its caller cancelled (an unsubscribe, an aborted caller signal) says nothing about the
+   * dependency's health: neither success nor failure. Timeouts are failures.
+   */
+  record(error: unknown, threw: boolean, generation: number, startedAt: number, scope: ExecutionScope): void {
+    if (!threw) {
+      this.complete('success', generation, startedAt, undefined, false);
+      return;
+    }
+    const cancelled = scope.aborted && error === scope.reason && !(error instanceof TimeoutError);
+    this.complete(cancelled ? 'ignored' : this.classify(error), generation, startedAt, error, true);
+  }
+
+  /** @internal The state generation: outcomes of calls admitted in an earlier one are not applied. */
+  get currentGeneration(): number {
+    return this.generation;
   }
 
   /** Rejects every call (`retryAfterMs: Infinity`) until `reset()`. */
@@ -164,6 +232,18 @@ export class CircuitBreakerPolicy extends BasePolicy {
     return this.durations?.snapshot();
   }
 
+  /**
+   * Starts keeping the call-duration histogram (metrics exporters call this when they start), with
+   * `boundsMs` or the default buckets. Timing costs two clock reads per call, so it is off unless
+   * `durationBuckets` or an exporter asks for it. No effect when already on, or with
+   * `durationBuckets: false`.
+   */
+  enableDurationHistogram(boundsMs: readonly number[] = DEFAULT_DURATION_BUCKETS_MS): void {
+    if (this.durations !== undefined || this.options.durationBuckets === false) return;
+    this.durations = new DurationRecorder(boundsMs);
+    this.timed = true;
+  }
+
   snapshot(): CircuitBreakerSnapshot {
     const now = this.clock.now();
     this.refreshState(now);
@@ -194,21 +274,6 @@ export class CircuitBreakerPolicy extends BasePolicy {
     };
   }
 
-  private async track<T>(operation: Operation<T>, scope: ExecutionScope, generation: number, startedAt: number): Promise<T> {
-    let result: T;
-    try {
-      result = await invoke(operation, scope);
-    } catch (error) {
-      // A call its caller cancelled (an unsubscribe, an aborted caller signal) says nothing about
-      // the dependency's health: neither success nor failure. Timeouts are failures.
-      const cancelled = scope.aborted && error === scope.reason && !(error instanceof TimeoutError);
-      this.complete(cancelled ? 'ignored' : this.classify(error), generation, startedAt, error, true);
-      throw error;
-    }
-    this.complete('success', generation, startedAt, undefined, false);
-    return result;
-  }
-
   /** Never throws: a hostile `ignore` class or `isFailure` counts the error as a failure. */
   private classify(error: unknown): CompletedOutcome {
     try {
@@ -224,15 +289,6 @@ export class CircuitBreakerPolicy extends BasePolicy {
     }
   }
 
-  private tryAcquire(now: number): boolean {
-    const state = this.current;
-    if (state === 'closed' || state === 'disabled') return true;
-    this.refreshState(now);
-    if (this.current !== 'half-open' || this.trialPermits >= this.halfOpenMaxCalls) return false;
-    this.trialPermits++;
-    return true;
-  }
-
   /** Applies the time-driven transitions that would have happened by `now`. */
   private refreshState(now: number): void {
     const state = this.current;
@@ -245,7 +301,9 @@ export class CircuitBreakerPolicy extends BasePolicy {
     }
   }
 
-  private reject<T>(now: number): Promise<T> {
+  /** @internal The error for the call `admit()` just refused, counted and reported. */
+  rejection(): CircuitOpenError {
+    const now = this.rejectedAt;
     this.notPermittedCalls++;
     const state = this.current;
     this.rejectionState = state;
@@ -257,7 +315,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
     if (this.rejections.hasListeners) {
       this.rejections.emit({ name: this.name, state, retryAfterMs: this.rejectionRetryAfter, at: now });
     }
-    return Promise.reject(error);
+    return error;
   }
 
   /**
@@ -271,9 +329,11 @@ export class CircuitBreakerPolicy extends BasePolicy {
   }
 
   private complete(outcome: CompletedOutcome, generation: number, startedAt: number, error: unknown, threw: boolean): void {
-    const now = this.clock.now();
-    const durationMs = now - startedAt;
-    if (outcome !== 'ignored') this.durations?.record(durationMs);
+    // An untimed call (NaN start) reads the clock only if it may open the breaker.
+    const untimed = startedAt !== startedAt;
+    const now = untimed && outcome !== 'failure' ? NaN : this.clock.now();
+    const durationMs = untimed ? 0 : now - startedAt;
+    if (outcome !== 'ignored' && !untimed) this.durations?.record(durationMs);
     const slow = outcome !== 'ignored' && durationMs > this.slowCallDurationThreshold;
     if (outcome === 'success') this.successCalls++;
     else if (outcome === 'failure') this.failureCalls++;

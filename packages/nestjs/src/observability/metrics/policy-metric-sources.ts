@@ -1,5 +1,5 @@
-import type { BulkheadPolicy, CircuitBreakerPolicy, FallbackPolicy, RetryPolicy, TimeoutPolicy } from '@bulwark/core';
-import { Inject, Injectable, type Provider } from '@nestjs/common';
+import type { BulkheadPolicy, CircuitBreakerPolicy, Disposable, FallbackPolicy, RetryPolicy, TimeoutPolicy } from '@bulwark/core';
+import { Inject, Injectable, type OnModuleDestroy, type Provider } from '@nestjs/common';
 import { BulkheadRegistry } from '../../registries/bulkhead.registry.js';
 import { CircuitBreakerRegistry } from '../../registries/circuit-breaker.registry.js';
 import { FallbackRegistry } from '../../registries/fallback.registry.js';
@@ -10,7 +10,9 @@ import type { PolicyMetricSources } from './policy-metrics.js';
 
 /** The application's policies as the metrics exporters read them (policies created later included). */
 @Injectable()
-export class ResilienceMetricSources implements PolicyMetricSources {
+export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDestroy {
+  private timing: Disposable | undefined;
+
   constructor(
     private readonly breakerRegistry: CircuitBreakerRegistry,
     private readonly retryRegistry: RetryRegistry,
@@ -19,6 +21,20 @@ export class ResilienceMetricSources implements PolicyMetricSources {
     private readonly fallbackRegistry: FallbackRegistry,
     @Inject(CALL_DURATION_SOURCE) readonly durations: CallDurationSource,
   ) {}
+
+  /**
+   * Makes every breaker (and those created later) keep its call-duration histogram. Timing costs
+   * two clock reads per call, so breakers only time calls once an exporter needs it.
+   */
+  timeCalls(): void {
+    if (this.timing !== undefined) return;
+    for (const breaker of this.breakerRegistry.list()) breaker.enableDurationHistogram();
+    this.timing = this.breakerRegistry.onCreated((breaker) => breaker.enableDurationHistogram());
+  }
+
+  onModuleDestroy(): void {
+    this.timing?.dispose();
+  }
 
   circuitBreakers(): readonly CircuitBreakerPolicy[] {
     return this.breakerRegistry.list();

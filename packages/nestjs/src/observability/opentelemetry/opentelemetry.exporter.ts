@@ -43,6 +43,7 @@ export class OpenTelemetryExporter implements OnModuleInit, OnModuleDestroy {
     }
     const meterName = (typeof setting === 'object' ? setting.meterName : undefined) ?? DEFAULT_METER_NAME;
     // Meters are taken from the global MeterProvider now: register the SDK before creating the app.
+    this.sources.timeCalls();
     this.stopMetrics = observePolicyMetrics(api.metrics.getMeter(meterName), this.sources);
     const trace = api.trace;
     this.spanEvents.push(this.events.onEvent((event) => recordSpanEvent(trace, event)));

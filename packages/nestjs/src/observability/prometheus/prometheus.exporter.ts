@@ -40,6 +40,7 @@ export class PrometheusExporter implements OnModuleInit, OnModuleDestroy {
       throw new Error('ResilienceModule: `metrics` needs prom-client, which is not installed: npm install prom-client');
     }
     const registry = this.settings.registry ?? prom.register;
+    this.sources.timeCalls();
     const replaced = claimRegistry(registry, this, createPrometheusMetrics(prom, this.sources));
     if (replaced) {
       this.logger.debug(
