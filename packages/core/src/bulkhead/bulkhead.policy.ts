@@ -101,8 +101,15 @@ export class BulkheadPolicy extends BasePolicy {
     throw error;
   };
 
-  /** Frees one slot and hands free slots to waiting callers, oldest first. */
-  private release(): void {
+  /** @internal Takes a slot if one is free now (composition's fast path); false when none is. */
+  tryEnter(): boolean {
+    if (this.active >= this.maxConcurrent) return false;
+    this.active++;
+    return true;
+  }
+
+  /** @internal Frees one slot and hands free slots to waiting callers, oldest first. */
+  release(): void {
     this.active--;
     while (this.active < this.maxConcurrent) {
       const call = this.queue.shift();

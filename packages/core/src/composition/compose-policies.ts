@@ -2,6 +2,7 @@ import { runInScope } from '../context/current-signal.js';
 import { ExecutionScope } from '../context/execution-scope.js';
 import { BasePolicy, invoke } from '../policy/base.policy.js';
 import { POLICY_ORDER, type Operation, type ResiliencePolicy } from '../policy/policy.interface.js';
+import { FusedPipeline } from './fused-pipeline.js';
 
 /** One link of a composed chain: runs its policy around the rest of the chain. */
 class Layer {
@@ -29,8 +30,11 @@ export class ComposedPolicy extends BasePolicy {
   private readonly chain: Layer | undefined;
   /** Without a timeout, the composition itself gives each call a scope for `currentSignal()`. */
   private readonly providesScope: boolean;
+  /** The one-step path for Bulwark's own policies (see FusedPipeline); undefined for others. */
+  private readonly fused: FusedPipeline | undefined;
 
-  constructor(policies: readonly ResiliencePolicy[], name?: string) {
+  /** `fuse: false` keeps the layer-by-layer chain (the fused path's own fallback). */
+  constructor(policies: readonly ResiliencePolicy[], name?: string, options: { fuse?: boolean } = {}) {
     super();
     this.policies = orderPolicies(policies);
     this.name = name ?? this.policies.map((policy) => policy.name).join('+');
@@ -38,9 +42,18 @@ export class ComposedPolicy extends BasePolicy {
     for (let i = this.policies.length - 1; i >= 0; i--) chain = new Layer(this.policies[i]!, chain);
     this.chain = chain;
     this.providesScope = !this.policies.some((policy) => policy.kind === 'timeout');
+    this.fused =
+      options.fuse === false
+        ? undefined
+        : FusedPipeline.create(
+            this.policies,
+            new ComposedPolicy(this.policies, this.name, { fuse: false }),
+            (inner) => new ComposedPolicy(inner, undefined, { fuse: false }),
+          );
   }
 
   run<T>(operation: Operation<T>, scope: ExecutionScope, args?: readonly unknown[], thisArg?: unknown): Promise<T> {
+    if (this.fused !== undefined) return this.fused.run(operation, scope, args, thisArg);
     const inner = this.providesScope ? scoped(operation) : operation;
     if (this.chain === undefined) return invoke(inner, scope);
     return this.chain.run(inner, scope, args, thisArg);

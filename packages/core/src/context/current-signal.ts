@@ -24,3 +24,22 @@ export function runInScope<R>(scope: ExecutionScope, fn: () => R): R {
   if (storage.getStore() === scope) return fn();
   return storage.run(scope, fn);
 }
+
+/**
+ * `operation(scope)` with `scope` current, its outcome as a promise (a synchronous throw becomes a
+ * rejection). The hot path's form of `runInScope(scope, () => invoke(operation, scope))`, without
+ * allocating that closure per call.
+ */
+export function invokeInScope<T>(operation: (scope: ExecutionScope) => T | PromiseLike<T>, scope: ExecutionScope): Promise<T> {
+  if (storage.getStore() === scope) return invokeOperation(operation, scope);
+  return storage.run(scope, invokeOperation<T>, operation, scope);
+}
+
+function invokeOperation<T>(operation: (scope: ExecutionScope) => T | PromiseLike<T>, scope: ExecutionScope): Promise<T> {
+  try {
+    const result = operation(scope);
+    return result instanceof Promise ? result : Promise.resolve(result);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

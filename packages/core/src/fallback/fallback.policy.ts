@@ -103,16 +103,23 @@ export class FallbackPolicy extends BasePolicy {
     this.cache?.clear();
   }
 
-  async run<T>(operation: Operation<T>, scope: ExecutionScope, args: readonly unknown[] = NO_ARGS, thisArg?: unknown): Promise<T> {
-    const key = this.cache === undefined ? undefined : this.keyOf(args);
-    let result: T;
-    try {
-      result = await invoke(operation, scope);
-    } catch (error) {
-      return this.recover(error, args, key, thisArg) as T | Promise<T>;
-    }
-    if (key !== undefined) this.cache!.remember(key, result, this.clock.now());
-    return result;
+  run<T>(operation: Operation<T>, scope: ExecutionScope, args: readonly unknown[] = NO_ARGS, thisArg?: unknown): Promise<T> {
+    const key = this.staleKey(args);
+    return invoke(operation, scope).then(
+      key === undefined ? undefined : (value) => this.remember(key, value),
+      (error: unknown) => this.recover(error, args, key, thisArg) as T | Promise<T>,
+    );
+  }
+
+  /** @internal The `staleIfError` key of a call's arguments; undefined without `staleIfError`. */
+  staleKey(args: readonly unknown[]): string | undefined {
+    return this.cache === undefined ? undefined : this.keyOf(args);
+  }
+
+  /** @internal Remembers a successful result under its key (for `staleIfError`), and returns it. */
+  remember<T>(key: string | undefined, value: T): T {
+    if (key !== undefined) this.cache!.remember(key, value, this.clock.now());
+    return value;
   }
 
   private keyOf(args: readonly unknown[]): string | undefined {
@@ -125,8 +132,8 @@ export class FallbackPolicy extends BasePolicy {
     }
   }
 
-  /** Runs on failure; throwing here (or a rejected handler result) rejects the call. */
-  private recover(error: unknown, args: readonly unknown[], key: string | undefined, thisArg: unknown): unknown {
+  /** @internal Runs on failure; throwing here (or a rejected handler result) rejects the call. */
+  recover(error: unknown, args: readonly unknown[], key: string | undefined, thisArg: unknown): unknown {
     if (!this.matches(error)) throw error;
     if (key !== undefined) {
       const now = this.clock.now();

@@ -125,21 +125,35 @@ export class RetryPolicy extends BasePolicy {
     };
   }
 
-  async run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
-    let attempt = 0;
+  run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
+    if (scope.aborted) return Promise.reject(this.gaveUp(0, scope.reason));
+    // The first attempt without an async frame: a call that succeeds at once costs one `then`.
+    return invoke(operation, scope).then(
+      (value) => (this.acceptsResult(value) ? this.succeeded(value) : this.continueAfter<T>(1, value, false, operation, scope)),
+      (error: unknown) => this.continueAfter<T>(1, error, true, operation, scope),
+    );
+  }
+
+  /** @internal Whether a first attempt's result ends the call (`retryOnResult` does not reject it). */
+  acceptsResult(value: unknown): boolean {
+    return this.retryOnResult === undefined || !this.shouldRetryResult(value);
+  }
+
+  /** @internal Books a call whose first attempt succeeded, and returns its value. */
+  succeeded<T>(value: T): T {
+    this.successWithoutRetry++;
+    return value;
+  }
+
+  /**
+   * @internal The rest of a call whose attempt number `attempt` ended with `outcome` (an error when
+   * `failed`, else a result `retryOnResult` rejected): retries with the backoff until an attempt is
+   * accepted, retries run out or the scope ends. Composition runs the first attempt inline and
+   * continues here only when it did not succeed.
+   */
+  async continueAfter<T>(attempt: number, outcome: unknown, failed: boolean, operation: Operation<T>, scope: ExecutionScope): Promise<T> {
     let previousDelay = 0;
     for (;;) {
-      if (scope.aborted) throw this.gaveUp(attempt, scope.reason);
-      attempt++;
-      let outcome: unknown;
-      let failed = false;
-      try {
-        outcome = await invoke(operation, scope);
-      } catch (error) {
-        outcome = error;
-        failed = true;
-      }
-
       if (failed) {
         if (attempt > this.maxRetries || !this.shouldRetryError(outcome, attempt)) throw this.gaveUp(attempt, outcome);
       } else if (this.retryOnResult === undefined || !this.shouldRetryResult(outcome)) {
@@ -172,6 +186,15 @@ export class RetryPolicy extends BasePolicy {
         }
       } else {
         await Promise.resolve();
+      }
+      if (scope.aborted) throw this.gaveUp(attempt, scope.reason);
+      attempt++;
+      failed = false;
+      try {
+        outcome = await invoke(operation, scope);
+      } catch (error) {
+        outcome = error;
+        failed = true;
       }
     }
   }

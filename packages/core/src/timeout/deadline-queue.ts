@@ -43,9 +43,13 @@ export class DeadlineQueue {
     if (entry.settled) return false;
     entry.settled = true;
     if (--this.pending === 0) {
-      // Nothing left to expire: forget settled entries, let the process exit.
-      this.entries.length = 0;
-      this.head = 0;
+      // Nothing left to expire: skip the settled entries (dropping the array only now and then,
+      // so one-at-a-time traffic does not truncate it per call), and let the process exit.
+      this.head = this.entries.length;
+      if (this.head > 1024) {
+        this.entries = [];
+        this.head = 0;
+      }
       this.timer?.unref();
     } else if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);

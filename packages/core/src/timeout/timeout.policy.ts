@@ -1,9 +1,9 @@
 import { systemClock, type Clock } from '../clock/clock.js';
-import { runInScope } from '../context/current-signal.js';
+import { invokeInScope } from '../context/current-signal.js';
 import type { ExecutionScope } from '../context/execution-scope.js';
 import { TimeoutError } from '../errors/timeout.error.js';
 import { EventEmitter } from '../events/event-emitter.js';
-import { BasePolicy, invoke } from '../policy/base.policy.js';
+import { BasePolicy } from '../policy/base.policy.js';
 import type { Operation } from '../policy/policy.interface.js';
 import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
 import { validateTimeoutOptions, type TimeoutOptions } from './timeout.options.js';
@@ -93,23 +93,35 @@ export class TimeoutPolicy extends BasePolicy {
       // The outer scope can end this call first (its deadline, which we inherited, or its
       // caller's cancellation): follow it. Top-level calls skip this and its listener.
       if (inherited || child.abortable) call.followScope();
-      runInScope(child, () => invoke(operation, child)).then(call.onValue, call.onError);
+      invokeInScope(operation, child).then(call.onValue, call.onError);
     });
   }
 
   /** @internal called at this policy's own deadline. */
   expired(call: TimedCall<unknown>): void {
+    call.reject(this.expire(call.scope, call.context));
+  }
+
+  /**
+   * @internal Books a call abandoned at this policy's deadline: counts it, reports it, aborts its
+   * scope (and so its signal) and returns the error to reject it with.
+   */
+  expire(scope: ExecutionScope, context: unknown): TimeoutError {
     this.timeouts++;
     const error = this.createError();
     if (this.timeoutEmitter.hasListeners) {
       const at = this.clock.now();
-      const context = call.context;
       this.timeoutEmitter.emit(
         context === undefined ? { name: this.name, duration: this.duration, at } : { name: this.name, duration: this.duration, at, context },
       );
     }
-    call.scope.abort(error);
-    call.reject(error);
+    scope.abort(error);
+    return error;
+  }
+
+  /** @internal The absolute deadline a call starting now gets from this policy. */
+  deadlineFromNow(): number {
+    return this.clock.now() + this.duration;
   }
 }
 

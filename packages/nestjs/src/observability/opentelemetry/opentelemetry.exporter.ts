@@ -43,9 +43,14 @@ export class OpenTelemetryExporter implements OnModuleInit, OnModuleDestroy {
     }
     const meterName = (typeof setting === 'object' ? setting.meterName : undefined) ?? DEFAULT_METER_NAME;
     // Meters are taken from the global MeterProvider now: register the SDK before creating the app.
-    this.sources.timeCalls();
+    // Without an SDK the API's no-op provider answers: the instruments are free, and the
+    // per-call work they would need (timing calls, capturing spans) is skipped.
+    const meterProvider = api.metrics.getMeterProvider();
+    if (!isNoop(meterProvider)) this.sources.timeCalls();
     this.stopMetrics = observePolicyMetrics(api.metrics.getMeter(meterName), this.sources);
     const trace = api.trace;
+    const tracerProvider = trace.getTracerProvider() as { getDelegate?: () => unknown };
+    if (isNoop(tracerProvider.getDelegate?.() ?? tracerProvider)) return;
     this.spanEvents.push(this.events.onEvent((event) => recordSpanEvent(trace, event)));
     // Timeouts expire from a shared timer, outside the timed-out call's context: each call's span
     // is captured when it starts (one getActiveSpan per timed call) and handed back on expiry.
@@ -64,4 +69,10 @@ export class OpenTelemetryExporter implements OnModuleInit, OnModuleDestroy {
     for (const subscription of this.spanEvents.splice(0)) subscription.dispose();
     for (const timeout of this.instrumentedTimeouts.splice(0)) timeout.captureContext = undefined;
   }
+}
+
+/** The API's stand-ins when no SDK is registered (`NoopMeterProvider`, `NoopTracerProvider`). */
+function isNoop(provider: unknown): boolean {
+  const name = (provider as { constructor?: { name?: string } } | undefined)?.constructor?.name;
+  return name === 'NoopMeterProvider' || name === 'NoopTracerProvider';
 }
