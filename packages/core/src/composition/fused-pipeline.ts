@@ -71,32 +71,27 @@ export class FusedPipeline {
       bulkhead?.release();
       return this.afterFailure<T>(breaker.rejection(), operation, scope, args, thisArg, key);
     }
-    const call = new FusedCall<T>(this, operation, scope, args, thisArg, key);
-    if (breaker !== undefined) {
-      call.generation = breaker.currentGeneration;
-      call.startedAt = breaker.admittedAt;
-    }
     if (timeout === undefined) {
       // Without a timeout the call still gets a scope of its own for `currentSignal()`.
-      const child = scope === ExecutionScope.root ? ExecutionScope.root.child() : scope;
-      call.child = child;
-      return invokeInScope(operation, child).then(
+      const call = new FusedCall<T>(this, operation, scope, args, thisArg, key, scope.deadline, true);
+      if (breaker !== undefined) call.admitted(breaker);
+      return invokeInScope(operation, call).then(
         (value) => call.valueUntimed(value),
         (error: unknown) => call.errorUntimed(error),
       );
     }
     const ownDeadline = timeout.deadlineFromNow();
-    const child = scope.child(ownDeadline);
-    call.child = child;
-    const inherited = child.deadline < ownDeadline;
-    if (!inherited) child.deadlineError = timeout.createError;
+    const inherited = scope.deadline <= ownDeadline;
+    // The call is its own scope (one object, not two): the operation's context and signal.
+    const call = new FusedCall<T>(this, operation, scope, args, thisArg, key, inherited ? scope.deadline : ownDeadline, inherited);
+    if (breaker !== undefined) call.admitted(breaker);
+    if (!inherited) call.deadlineError = timeout.createError;
     if (timeout.captureContext !== undefined) call.context = timeout.captureContext();
-    call.deadline = child.deadline;
     call.queued = !inherited;
     const promise = new Promise<T>(call.start);
     if (!inherited) timeout.queue.add(call);
-    if (inherited || child.abortable) call.followScope();
-    invokeInScope(operation, child).then(
+    if (inherited || call.abortable) call.followScope();
+    invokeInScope(operation, call).then(
       (value) => call.value(value),
       (error: unknown) => call.error(error),
     );
@@ -147,15 +142,16 @@ export class FusedPipeline {
   }
 }
 
-/** One call on the fused path: its deadline-queue entry and the settlement of its race. */
-class FusedCall<T> implements DeadlineEntry {
+/**
+ * One call on the fused path: its cancellation scope (what the operation receives and
+ * `currentSignal()` reads), its deadline-queue entry and the settlement of its race.
+ */
+class FusedCall<T> extends ExecutionScope implements DeadlineEntry {
   settled = false;
-  deadline = Infinity;
   queued = false;
   generation = 0;
   startedAt = NaN;
   context: unknown = undefined;
-  child: ExecutionScope = ExecutionScope.root;
   resolve: (value: T | PromiseLike<T>) => void = noop;
   reject: (error: unknown) => void = noop;
   private unfollow: (() => void) | undefined;
@@ -163,11 +159,23 @@ class FusedCall<T> implements DeadlineEntry {
   constructor(
     private readonly pipeline: FusedPipeline,
     readonly operation: Operation<T>,
+    /** The scope the call runs under (its caller's); breakers judge cancellation by it. */
     readonly scope: ExecutionScope,
     readonly args: readonly unknown[],
     readonly thisArg: unknown,
     readonly key: string | undefined,
-  ) {}
+    deadline: number,
+    inherited: boolean,
+  ) {
+    super(scope, deadline, scope.abortable);
+    this.adopt(scope, inherited);
+  }
+
+  /** Records the breaker's admission (its generation and the call's start time). */
+  admitted(breaker: CircuitBreakerPolicy): void {
+    this.generation = breaker.currentGeneration;
+    this.startedAt = breaker.admittedAt;
+  }
 
   /** The executor of the call's promise (a field: one closure, shared by nothing else). */
   readonly start = (resolve: (value: T | PromiseLike<T>) => void, reject: (error: unknown) => void): void => {
@@ -177,12 +185,14 @@ class FusedCall<T> implements DeadlineEntry {
 
   /** No timeout: the operation's outcome is the attempt's, and a `then` returns the call's. */
   valueUntimed(value: T): T | Promise<T> {
+    this.dispose();
     this.pipeline.bulkhead?.release();
     this.pipeline.breaker?.record(undefined, false, this.generation, this.startedAt, this.scope);
     return this.pipeline.succeeded(this, value);
   }
 
   errorUntimed(error: unknown): Promise<T> {
+    this.dispose();
     this.pipeline.bulkhead?.release();
     this.pipeline.breaker?.record(error, true, this.generation, this.startedAt, this.scope);
     return this.pipeline.afterFailure(error, this.operation, this.scope, this.args, this.thisArg, this.key);
@@ -207,12 +217,12 @@ class FusedCall<T> implements DeadlineEntry {
   /** Called by the deadline queue (which has already marked the entry settled). */
   expire(): void {
     this.release();
-    this.failElsewhere(this.pipeline.timeout!.expire(this.child, this.context));
+    this.failElsewhere(this.pipeline.timeout!.expire(this, this.context));
   }
 
   /** Settles with the scope's abort reason when it aborts (an outer deadline, a caller's cancel). */
   followScope(): void {
-    this.unfollow = this.child.onAbort((reason) => {
+    this.unfollow = this.onAbort((reason) => {
       if (this.finish()) this.failElsewhere(reason);
     });
     if (this.settled) this.release();
@@ -250,7 +260,7 @@ class FusedCall<T> implements DeadlineEntry {
     const unfollow = this.unfollow;
     this.unfollow = undefined;
     unfollow?.();
-    this.child.dispose();
+    this.dispose();
   }
 }
 

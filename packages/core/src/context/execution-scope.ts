@@ -42,7 +42,7 @@ export class ExecutionScope implements ExecutionContext {
   private isAborted = false;
   private unlink: (() => void) | undefined;
 
-  private constructor(
+  protected constructor(
     readonly parent: ExecutionScope | undefined,
     readonly deadline: number,
     /** Whether something other than `deadline` (which children inherit) can abort this scope. */
@@ -53,15 +53,23 @@ export class ExecutionScope implements ExecutionContext {
   child(deadline = Infinity): ExecutionScope {
     const inherited = this.deadline <= deadline;
     const scope = new ExecutionScope(this, inherited ? this.deadline : deadline, this.abortable);
-    if (inherited) scope.deadlineError = this.deadlineError;
-    if (this.isAborted) {
-      scope.abort(this.abortReason);
-    } else if (this.abortable || (inherited && this.deadline !== Infinity)) {
-      // Linked when the parent can be cancelled, or when the child's deadline is the parent's: the
-      // parent's timeout then ends both (nested calls only; a fresh timeout links nothing).
-      scope.unlink = this.onAbort((reason) => scope.abort(reason));
-    }
+    scope.adopt(this, inherited);
     return scope;
+  }
+
+  /**
+   * Ties a new scope to its parent: inherits the parent's deadline error when it inherits its
+   * deadline, starts aborted under an aborted parent, and is linked when the parent can be
+   * cancelled or when its deadline is the parent's (the parent's timeout then ends both; nested
+   * calls only, a fresh timeout links nothing). Subclasses (the fused call) call it once.
+   */
+  protected adopt(parent: ExecutionScope, inherited: boolean): void {
+    if (inherited) this.deadlineError = parent.deadlineError;
+    if (parent.isAborted) {
+      this.abort(parent.abortReason);
+    } else if (parent.abortable || (inherited && parent.deadline !== Infinity)) {
+      this.unlink = parent.onAbort((reason) => this.abort(reason));
+    }
   }
 
   /** A scope that aborts with `signal`, under `parent` (inheriting its deadline and aborts). */

@@ -31,6 +31,7 @@ export function withPolicy<T>(policy: ResiliencePolicy, options: PolicyOperatorO
   return (source) =>
     new Observable<T>((subscriber) => {
       const scope = ExecutionScope.cancellable(currentScope() ?? ExecutionScope.root);
+      let running = true;
       policy
         .run<T | typeof COMPLETED>(
           (context) =>
@@ -60,6 +61,7 @@ export function withPolicy<T>(policy: ResiliencePolicy, options: PolicyOperatorO
         )
         .then(
           (result) => {
+            running = false;
             if (subscriber.closed) return;
             if (result === COMPLETED) {
               subscriber.complete();
@@ -72,11 +74,14 @@ export function withPolicy<T>(policy: ResiliencePolicy, options: PolicyOperatorO
             }
           },
           (error: unknown) => {
+            running = false;
             if (!subscriber.closed) subscriber.error(error);
           },
         );
       return () => {
-        scope.abort(createUnsubscribedReason());
+        // Only a call still running is cancelled: building the reason (a DOMException) costs
+        // microseconds, and a completed call has nothing left to abort.
+        if (running) scope.abort(createUnsubscribedReason());
         scope.dispose();
       };
     });
