@@ -1,6 +1,5 @@
 import { systemClock, type Clock } from '../clock/clock.js';
-import type { ExecutionScope } from '../context/execution-scope.js';
-import { TimeoutError } from '../errors/timeout.error.js';
+import { isCancellation, type ExecutionScope } from '../context/execution-scope.js';
 import { DEFAULT_DURATION_BUCKETS_MS, DurationRecorder, type CallDurationHistogram } from './call-duration.histogram.js';
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { createWithoutStack } from '../errors/resilience.error.js';
@@ -183,8 +182,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
       this.complete('success', generation, startedAt, undefined, false);
       return;
     }
-    const cancelled = scope.aborted && error === scope.reason && !(error instanceof TimeoutError);
-    this.complete(cancelled ? 'ignored' : this.classify(error), generation, startedAt, error, true);
+    this.complete(isCancellation(error, scope) ? 'ignored' : this.classify(error), generation, startedAt, error, true);
   }
 
   /** @internal The state generation: outcomes of calls admitted in an earlier one are not applied. */

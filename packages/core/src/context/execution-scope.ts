@@ -1,4 +1,4 @@
-import type { TimeoutError } from '../errors/timeout.error.js';
+import { TimeoutError } from '../errors/timeout.error.js';
 
 type AbortListener = (reason: unknown) => void;
 
@@ -171,3 +171,12 @@ export class ExecutionScope implements ExecutionContext {
 }
 
 function noop(): void {}
+
+/**
+ * Whether `error` is the call being cancelled by its caller (an unsubscribe, an aborted caller
+ * signal) rather than a failure: neither a breaker failure nor a reason to fall back. A timeout is
+ * a failure, even though it aborts the scope too.
+ */
+export function isCancellation(error: unknown, scope: ExecutionScope): boolean {
+  return scope.aborted && error === scope.reason && !(error instanceof TimeoutError);
+}

@@ -384,3 +384,21 @@ describe('FallbackPolicy', () => {
     });
   });
 });
+
+describe('FallbackPolicy and cancellation', () => {
+  it('does not fall back when the caller cancelled the call, but does when it timed out', async () => {
+    const handler = jest.fn(() => 'fallback');
+    const policy = new FallbackPolicy({ handler });
+    const controller = new AbortController();
+    const reason = new Error('caller left');
+    const pending = policy.execute(() => new Promise((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason))), controller.signal);
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(handler).not.toHaveBeenCalled();
+
+    const scope = ExecutionScope.cancellable();
+    const timeout = new TimeoutError('t', 5);
+    scope.abort(timeout);
+    await expect(policy.run(() => Promise.reject(timeout), scope)).resolves.toBe('fallback');
+  });
+});

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock/clock.js';
-import type { ExecutionScope } from '../context/execution-scope.js';
+import { isCancellation, type ExecutionScope } from '../context/execution-scope.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
 import { BasePolicy, invoke } from '../policy/base.policy.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
@@ -107,7 +107,7 @@ export class FallbackPolicy extends BasePolicy {
     const key = this.staleKey(args);
     return invoke(operation, scope).then(
       key === undefined ? undefined : (value) => this.remember(key, value),
-      (error: unknown) => this.recover(error, args, key, thisArg) as T | Promise<T>,
+      (error: unknown) => (isCancellation(error, scope) ? Promise.reject(error) : (this.recover(error, args, key, thisArg) as T | Promise<T>)),
     );
   }
 

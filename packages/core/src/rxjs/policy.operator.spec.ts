@@ -153,4 +153,27 @@ describe('RxJS operators', () => {
     expect(active).toBe(0);
     expect(clock.refedTimers).toBe(0);
   });
+
+  it('a subscriber that leaves early (firstValueFrom) cancels the call: no fallback, no breaker failure', async () => {
+    const clock = new FakeClock();
+    let fallbacks = 0;
+    const breaker = new CircuitBreakerPolicy({ failureThreshold: 1, clock });
+    const composed = composePolicies(
+      new FallbackPolicy({
+        handler: () => {
+          fallbacks++;
+          return -1;
+        },
+      }),
+      new RetryPolicy({ clock }),
+      breaker,
+      new TimeoutPolicy({ duration: 100, clock }),
+    );
+    for (let i = 0; i < 3; i++) expect(await firstValueFrom(of(42, 43).pipe(withPolicy(composed)))).toBe(42);
+    await flushMicrotasks();
+    expect(fallbacks).toBe(0);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.snapshot().calls).toMatchObject({ failure: 0, ignored: 3 });
+  });
 });
+

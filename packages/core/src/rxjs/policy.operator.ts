@@ -6,9 +6,16 @@ import type { ResiliencePolicy } from '../policy/policy.interface.js';
 /** Sentinel resolving an attempt whose source completed (its values went straight to the subscriber). */
 const COMPLETED: unique symbol = Symbol('bulwark.completed');
 
-/** Why an attempt was abandoned when its subscriber unsubscribed. */
-export function createUnsubscribedReason(): DOMException {
-  return new DOMException('The subscriber unsubscribed', 'AbortError');
+let unsubscribed: DOMException | undefined;
+
+/**
+ * Why an attempt was abandoned when its subscriber unsubscribed (`firstValueFrom` does, after the
+ * first value). One shared instance: a DOMException costs microseconds to build, and carries
+ * nothing call-specific.
+ */
+export function unsubscribedReason(): DOMException {
+  unsubscribed ??= new DOMException('The subscriber unsubscribed', 'AbortError');
+  return unsubscribed;
 }
 
 export interface PolicyOperatorOptions {
@@ -79,9 +86,8 @@ export function withPolicy<T>(policy: ResiliencePolicy, options: PolicyOperatorO
           },
         );
       return () => {
-        // Only a call still running is cancelled: building the reason (a DOMException) costs
-        // microseconds, and a completed call has nothing left to abort.
-        if (running) scope.abort(createUnsubscribedReason());
+        // Only a call still running is cancelled: a completed call has nothing left to abort.
+        if (running) scope.abort(unsubscribedReason());
         scope.dispose();
       };
     });
