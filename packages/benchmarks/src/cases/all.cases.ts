@@ -28,10 +28,15 @@ export async function buildCases(condition: Condition): Promise<CaseSet> {
     await enterBulwarkScope();
     const { bootBenchContext } = await import('./nest-bench.app.js');
     const { client, app } = await bootBenchContext();
-    closeNest = () => app.close();
+    const observed = await bootBenchContext(true);
+    closeNest = async () => {
+      await app.close();
+      await observed.app.close();
+    };
     cases.push(
       ...bulwarkScopedCases(),
       resolving('bulwark.decorated', () => client.value()),
+      resolving('bulwark.decorated-metrics', () => observed.client.value()),
       resolving('nest.undecorated', () => client.plainValue()),
     );
   }

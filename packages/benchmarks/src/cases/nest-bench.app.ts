@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Controller, Get, Injectable, Module, type INestApplication, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CircuitBreaker, Fallback, ResilienceModule, Retry, Timeout } from '@bulwark/nestjs';
+import { Registry } from 'prom-client';
 
 /**
  * The provider every Nest case calls. Each decorated method has an undecorated twin with the same
@@ -70,9 +71,16 @@ export class BenchModule {}
 })
 export class HttpBenchModule {}
 
+/** The same provider with Prometheus metrics on (its own registry): what an observed app pays. */
+@Module({
+  imports: [ResilienceModule.forRoot({ health: false, metrics: { registry: new Registry() } })],
+  providers: [BenchClient],
+})
+export class MetricsBenchModule {}
+
 /** A booted application context (no HTTP): the decorated provider as the app would inject it. */
-export async function bootBenchContext(): Promise<{ client: BenchClient; app: INestApplicationContext }> {
-  const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+export async function bootBenchContext(withMetrics = false): Promise<{ client: BenchClient; app: INestApplicationContext }> {
+  const app = await NestFactory.createApplicationContext(withMetrics ? MetricsBenchModule : BenchModule, { logger: false });
   await app.init();
   return { client: app.get(BenchClient), app };
 }

@@ -41,9 +41,13 @@ export function settle<T>(promise: PromiseLike<T>): Settled<T> {
 }
 
 /** Waits (in real time, a few ms at most per turn) until `condition` holds. */
-export async function waitFor(condition: () => boolean, what = 'condition', turns = 400): Promise<void> {
-  for (let i = 0; i < turns; i++) {
+export async function waitFor(condition: () => boolean, what = 'condition', limitMs = 5_000): Promise<void> {
+  // Bounded by wall time, not by turns: on a loaded two-core CI machine an HTTP round trip can take
+  // far longer than a fixed number of short sleeps.
+  const until = Date.now() + limitMs;
+  for (let i = 0; ; i++) {
     if (condition()) return;
+    if (Date.now() > until) break;
     await flushMicrotasks();
     if (i > 20) await new Promise((resolve) => setTimeout(resolve, 2));
   }
