@@ -65,7 +65,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
   /** Fires for each call rejected without being run (cheaper to follow than every outcome). */
   readonly onRejected: Event<CircuitBreakerRejection> = this.rejections.event;
 
-  private readonly clock: Clock;
+  /** @internal */
+  readonly clock: Clock;
   private durations: DurationRecorder | undefined;
   /** Whether every admitted call must be timed (slow calls, histogram, time window, rate verdicts). */
   private timed: boolean;

@@ -37,7 +37,8 @@ export class TimeoutPolicy extends BasePolicy {
   readonly kind = 'timeout' as const;
   readonly name: string;
   readonly duration: number;
-  private readonly clock: Clock;
+  /** @internal */
+  readonly clock: Clock;
   /** @internal */
   readonly queue: DeadlineQueue;
   private readonly timeoutEmitter = new EventEmitter<TimeoutEvent>();
