@@ -5,7 +5,8 @@ import { ExecutionScope, isCancellation } from '../context/execution-scope.js';
 import { FallbackPolicy } from '../fallback/fallback.policy.js';
 import type { Operation, ResiliencePolicy } from '../policy/policy.interface.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
-import type { DeadlineEntry } from '../timeout/deadline-queue.js';
+import type { DeadlineQueue } from '../timeout/deadline-queue.js';
+import { TimedScope } from '../timeout/timed-scope.js';
 import { TimeoutPolicy } from '../timeout/timeout.policy.js';
 
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
@@ -78,7 +79,7 @@ export class FusedPipeline {
     }
     if (timeout === undefined) {
       // Without a timeout the call still gets a scope of its own for `currentSignal()`.
-      const call = new FusedCall<T>(this, operation, scope, args, thisArg, key, scope.deadline, true);
+      const call = new FusedCall<T>(this, operation, scope, args, thisArg, key, scope.deadline, true, undefined);
       if (breaker !== undefined) call.admitted(breaker);
       return invokeInScope(operation, call).then(
         (value) => call.valueUntimed(value),
@@ -91,11 +92,10 @@ export class FusedPipeline {
     const ownDeadline = admittedAt === admittedAt && this.sharedClock ? admittedAt + timeout.duration : timeout.deadlineFromNow();
     const inherited = scope.deadline <= ownDeadline;
     // The call is its own scope (one object, not two): the operation's context and signal.
-    const call = new FusedCall<T>(this, operation, scope, args, thisArg, key, inherited ? scope.deadline : ownDeadline, inherited);
+    const call = new FusedCall<T>(this, operation, scope, args, thisArg, key, inherited ? scope.deadline : ownDeadline, inherited, inherited ? undefined : timeout.queue);
     if (breaker !== undefined) call.admitted(breaker);
     if (!inherited) call.deadlineError = timeout.createError;
     if (timeout.captureContext !== undefined) call.context = timeout.captureContext();
-    call.queued = !inherited;
     const promise = new Promise<T>(call.start);
     if (!inherited) timeout.queue.add(call);
     if (inherited || call.abortable) call.followScope();
@@ -151,18 +151,14 @@ export class FusedPipeline {
 }
 
 /**
- * One call on the fused path: its cancellation scope (what the operation receives and
- * `currentSignal()` reads), its deadline-queue entry and the settlement of its race.
+ * One call on the fused path: a timed scope (see TimedScope) that books its outcome in every
+ * policy of the pipeline.
  */
-class FusedCall<T> extends ExecutionScope implements DeadlineEntry {
-  settled = false;
-  queued = false;
+class FusedCall<T> extends TimedScope {
   generation = 0;
   startedAt = NaN;
-  context: unknown = undefined;
   resolve: (value: T | PromiseLike<T>) => void = noop;
   reject: (error: unknown) => void = noop;
-  private unfollow: (() => void) | undefined;
 
   constructor(
     private readonly pipeline: FusedPipeline,
@@ -174,9 +170,9 @@ class FusedCall<T> extends ExecutionScope implements DeadlineEntry {
     readonly key: string | undefined,
     deadline: number,
     inherited: boolean,
+    queue: DeadlineQueue | undefined,
   ) {
-    super(scope, deadline, scope.abortable);
-    this.adopt(scope, inherited);
+    super(scope, deadline, inherited, queue);
   }
 
   /** Records the breaker's admission (its generation and the call's start time). */
@@ -222,18 +218,12 @@ class FusedCall<T> extends ExecutionScope implements DeadlineEntry {
     this.resolve(this.continueAfter(error));
   }
 
-  /** Called by the deadline queue (which has already marked the entry settled). */
-  expire(): void {
-    this.release();
+  protected expired(): void {
     this.failElsewhere(this.pipeline.timeout!.expire(this, this.context));
   }
 
-  /** Settles with the scope's abort reason when it aborts (an outer deadline, a caller's cancel). */
-  followScope(): void {
-    this.unfollow = this.onAbort((reason) => {
-      if (this.finish()) this.failElsewhere(reason);
-    });
-    if (this.settled) this.release();
+  protected abandoned(reason: unknown): void {
+    this.failElsewhere(reason);
   }
 
   /** Retries and fallback after a failed attempt; runs in the call's own async context. */
@@ -250,25 +240,6 @@ class FusedCall<T> extends ExecutionScope implements DeadlineEntry {
   private failElsewhere(error: unknown): void {
     this.pipeline.breaker?.record(error, true, this.generation, this.startedAt, this.scope);
     this.resolve(new FailureContinuation(this, error));
-  }
-
-  /** Wins the race for this attempt's single outcome; false when something else already did. */
-  private finish(): boolean {
-    if (this.queued) {
-      if (!this.pipeline.timeout!.queue.settle(this)) return false;
-    } else {
-      if (this.settled) return false;
-      this.settled = true;
-    }
-    this.release();
-    return true;
-  }
-
-  private release(): void {
-    const unfollow = this.unfollow;
-    this.unfollow = undefined;
-    unfollow?.();
-    this.dispose();
   }
 }
 

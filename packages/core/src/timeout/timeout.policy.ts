@@ -5,7 +5,8 @@ import { TimeoutError } from '../errors/timeout.error.js';
 import { EventEmitter } from '../events/event-emitter.js';
 import { BasePolicy } from '../policy/base.policy.js';
 import type { Operation } from '../policy/policy.interface.js';
-import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { TimedScope } from './timed-scope.js';
 import { validateTimeoutOptions, type TimeoutOptions } from './timeout.options.js';
 
 export interface TimeoutEvent {
@@ -82,25 +83,19 @@ export class TimeoutPolicy extends BasePolicy {
   }
 
   run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
+    if (scope.aborted) return Promise.reject(scope.reason);
     const ownDeadline = this.clock.now() + this.duration;
-    const child = scope.child(ownDeadline);
-    if (child.aborted) return Promise.reject(child.reason);
-    const inherited = child.deadline < ownDeadline;
-    if (!inherited) child.deadlineError = this.createError;
+    const inherited = scope.deadline <= ownDeadline;
     return new Promise<T>((resolve, reject) => {
-      const call = new TimedCall<T>(this, child, resolve, reject, !inherited);
+      const call = new TimedCall<T>(this, scope, inherited ? scope.deadline : ownDeadline, inherited, resolve, reject);
+      if (!inherited) call.deadlineError = this.createError;
       if (this.captureContext !== undefined) call.context = this.captureContext();
       if (!inherited) this.queue.add(call);
       // The outer scope can end this call first (its deadline, which we inherited, or its
       // caller's cancellation): follow it. Top-level calls skip this and its listener.
-      if (inherited || child.abortable) call.followScope();
-      invokeInScope(operation, child).then(call.onValue, call.onError);
+      if (inherited || call.abortable) call.followScope();
+      invokeInScope(operation, call).then(call.onValue, call.onError);
     });
-  }
-
-  /** @internal called at this policy's own deadline. */
-  expired(call: TimedCall<unknown>): void {
-    call.reject(this.expire(call.scope, call.context));
   }
 
   /**
@@ -126,21 +121,17 @@ export class TimeoutPolicy extends BasePolicy {
   }
 }
 
-/** One call under a timeout: the deadline-queue entry and the settlement of the race. */
-class TimedCall<T> implements DeadlineEntry {
-  settled = false;
-  context: unknown = undefined;
-  readonly deadline: number;
-  private unfollow: (() => void) | undefined;
-
+/** One call under a lone timeout: settles the policy's promise with whoever wins the race. */
+class TimedCall<T> extends TimedScope {
   constructor(
     private readonly policy: TimeoutPolicy,
-    readonly scope: ExecutionScope,
+    parent: ExecutionScope,
+    deadline: number,
+    inherited: boolean,
     private readonly resolve: (value: T) => void,
-    readonly reject: (error: unknown) => void,
-    private readonly queued: boolean,
+    private readonly reject: (error: unknown) => void,
   ) {
-    this.deadline = scope.deadline;
+    super(parent, deadline, inherited, inherited ? undefined : policy.queue);
   }
 
   readonly onValue = (value: T): void => {
@@ -151,35 +142,11 @@ class TimedCall<T> implements DeadlineEntry {
     if (this.finish()) this.reject(error);
   };
 
-  /** Called by the deadline queue (which has already marked the entry settled). */
-  expire(): void {
-    this.release();
-    this.policy.expired(this as TimedCall<unknown>);
+  protected expired(): void {
+    this.reject(this.policy.expire(this, this.context));
   }
 
-  followScope(): void {
-    this.unfollow = this.scope.onAbort((reason) => {
-      if (this.finish()) this.reject(reason);
-    });
-    if (this.settled) this.release();
-  }
-
-  /** Wins the race for this call's single outcome; false when something else already did. */
-  private finish(): boolean {
-    if (this.queued) {
-      if (!this.policy.queue.settle(this)) return false;
-    } else {
-      if (this.settled) return false;
-      this.settled = true;
-    }
-    this.release();
-    return true;
-  }
-
-  private release(): void {
-    const unfollow = this.unfollow;
-    this.unfollow = undefined;
-    unfollow?.();
-    this.scope.dispose();
+  protected abandoned(reason: unknown): void {
+    this.reject(reason);
   }
 }
