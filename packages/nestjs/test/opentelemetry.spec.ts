@@ -1,49 +1,18 @@
 import 'reflect-metadata';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { context, metrics, trace, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { DataPointType, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { FakeClock } from '@bulwark/core';
-import {
-  Bulkhead,
-  CircuitBreaker,
-  CircuitBreakerRegistry,
-  Fallback,
-  InvalidOptionsError,
-  ResilienceModule,
-  Retry,
-  Timeout,
-  type ResilienceModuleOptions,
-} from '@bulwark/nestjs';
+import { CircuitBreakerRegistry, InvalidOptionsError, ResilienceModule, type ResilienceModuleOptions } from '@bulwark/nestjs';
 import { CALL_DURATION_SOURCE, type CallDurationSource } from '../src/observability/metrics/call-duration.js';
 import { PEER_IMPORTER } from '../src/observability/optional-peer.js';
+import { Dependencies } from './support/observed-dependencies.js';
 
 const START = Date.UTC(2030, 0, 1);
 
-@Injectable()
-class Dependencies {
-  @Retry('pricing')
-  @CircuitBreaker('pricing')
-  async price(fail: boolean): Promise<number> {
-    if (fail) throw new Error('pricing down');
-    return 42;
-  }
-
-  @Fallback({ fn: () => -1 })
-  @Timeout('slow')
-  async slow(): Promise<number> {
-    return new Promise<number>(() => undefined);
-  }
-
-  @Bulkhead('reports')
-  async report(gate: Promise<void>): Promise<string> {
-    await gate;
-    return 'report';
-  }
-}
 
 const policies: ResilienceModuleOptions = {
   circuitBreakers: { pricing: { failureThreshold: 2 } },

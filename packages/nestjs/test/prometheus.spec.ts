@@ -14,22 +14,13 @@ import request from 'supertest';
 import * as promClient from 'prom-client';
 import { Counter, Registry, register } from 'prom-client';
 import { FakeClock } from '@bulwark/core';
-import {
-  Bulkhead,
-  CircuitBreaker,
-  CircuitBreakerRegistry,
-  Fallback,
-  InvalidOptionsError,
-  ResilienceModule,
-  Retry,
-  Timeout,
-  type ResilienceModuleOptions,
-} from '@bulwark/nestjs';
+import { CircuitBreakerRegistry, InvalidOptionsError, ResilienceModule, type ResilienceModuleOptions } from '@bulwark/nestjs';
 import { CALL_DURATION_SOURCE, type CallDurationSource } from '../src/observability/metrics/call-duration.js';
 import { PEER_IMPORTER } from '../src/observability/optional-peer.js';
 import type { PromClientModule } from '../src/observability/prometheus/prometheus-metrics.js';
 import type { PrometheusRegistry } from '../src/observability/observability-options.interface.js';
 import { bootApp, PLATFORMS, type Platform } from './support/app.js';
+import { Dependencies } from './support/observed-dependencies.js';
 
 // Compile-time checks: prom-client's module and Registry fit what Bulwark declares it uses.
 const promClientFits: PromClientModule = promClient;
@@ -95,27 +86,6 @@ function metric(name: string, labels: Record<string, string | number>): string {
   );
 }
 
-@Injectable()
-class Dependencies {
-  @Retry('pricing')
-  @CircuitBreaker('pricing')
-  async price(fail: boolean): Promise<number> {
-    if (fail) throw new Error('pricing down');
-    return 42;
-  }
-
-  @Fallback({ fn: () => -1 })
-  @Timeout('slow')
-  async slow(): Promise<number> {
-    return new Promise<number>(() => undefined);
-  }
-
-  @Bulkhead('reports')
-  async report(gate: Promise<void>): Promise<string> {
-    await gate;
-    return 'report';
-  }
-}
 
 /** An application-wide interceptor reshaping every response: the metrics text must not go through it. */
 @Injectable()
