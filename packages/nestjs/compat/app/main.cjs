@@ -162,6 +162,16 @@ async function main() {
   expect(step, 'state', res.body?.state, 'open');
   expect(step, 'openedAt is an ISO-8601 string', typeof res.body?.openedAt === 'string' && !Number.isNaN(Date.parse(res.body.openedAt)), true);
 
+  step = 'GET /health/resilience/dashboard';
+  res = await call(base, '/health/resilience/dashboard');
+  expect(step, 'HTTP status', res.status, 200);
+  expect(step, 'an HTML page', typeof res.body === 'string' && res.body.includes('<html'), true);
+
+  step = 'GET /health/resilience/events (Server-Sent Events, replayed on connect)';
+  const stream = await firstEvents(base, '/health/resilience/events', 'state-change');
+  expect(step, 'content type', stream.contentType?.startsWith('text/event-stream'), true);
+  expect(step, 'replays the breaker opening', /"type":"state-change","name":"pricing","from":"closed","to":"open"/.test(stream.text), true);
+
   await app.close();
   app = undefined;
   server.close();
@@ -175,6 +185,31 @@ main().catch((error) => {
 });
 
 // ---- helpers ---------------------------------------------------------------------------------
+
+/** Reads an SSE stream until `marker` shows up (3 s at most), then disconnects. */
+async function firstEvents(base, path, marker) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 3000);
+  let text = '';
+  let contentType;
+  try {
+    const response = await fetch(base + path, { signal: controller.signal });
+    contentType = response.headers.get('content-type');
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    while (!text.includes(marker)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch (error) {
+    if (error?.name !== 'AbortError') throw error;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return { text, contentType };
+}
 
 async function call(base, path) {
   const response = await fetch(base + path);
