@@ -4,7 +4,7 @@
 // Builds @bulwark/core and @bulwark/nestjs, packs them with `npm pack`, then for each variant
 // (Nest 11 / Nest 12, ESM / CommonJS app) installs the tarballs into a throwaway app in a fresh
 // temp dir, exactly as a user would from the registry, and runs a plain-JavaScript app against
-// them (compat/app/main.mjs or main.cjs). One line per variant, then `N passed, N failed`.
+// them (compat/app/main.mjs or main.cjs, with the shared compat/app/checks.cjs). One line per variant, then `N passed, N failed`.
 //
 // Usage: node compat/run-compat.mjs [--skip-build] [--keep] [--only id,id] [--concurrency N] [--cache DIR]
 //   --skip-build     pack the existing dist/ folders (they must exist)
@@ -159,6 +159,7 @@ async function install(variant, tarballs) {
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   cpSync(join(HERE, 'app', variant.app), join(dir, 'main.js'));
+  cpSync(join(HERE, 'app', 'checks.cjs'), join(dir, 'checks.cjs'));
   progress(`${variant.id}: npm install (@nestjs/* ${range}, "type": "${variant.type}")`);
   const npm = await run('npm', ['install', '--no-audit', '--no-fund', '--cache', cacheDir], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS });
   const result = { ok: false, installMs: npm.ms, dir };

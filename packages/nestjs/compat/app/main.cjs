@@ -4,11 +4,9 @@
 //
 // Plain JavaScript, written from the public contract as a user would: JS has no decorator syntax,
 // so decorators are applied by hand with Reflect.decorate (what TypeScript's __decorate does).
-// Exits 0 when every check passes, 1 with a message naming the failed check otherwise.
+// The downstream and the checks are shared with the ES module app (checks.cjs).
 'use strict';
 require('reflect-metadata'); // first: Nest and Bulwark read and write Reflect metadata at load time
-const { createServer } = require('node:http');
-const { isDeepStrictEqual } = require('node:util');
 const { Controller, Get, Inject, Injectable, Module, Param } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const {
@@ -21,47 +19,7 @@ const {
   Timeout,
   currentSignal,
 } = require('@bulwark/nestjs');
-
-/** A failed check (as opposed to an unexpected error). */
-class CheckFailed extends Error {}
-
-const WATCHDOG_MS = 30_000;
-const watchdog = setTimeout(() => fail(`no result after ${WATCHDOG_MS} ms (hung?)`), WATCHDOG_MS);
-watchdog.unref();
-
-// ---- decorator helpers (the equivalent of tslib's __decorate / __param) ----------------------
-
-function decorateClass(target, decorators) {
-  return Reflect.decorate(decorators, target);
-}
-
-function decorateMethod(target, key, decorators) {
-  const proto = target.prototype;
-  const descriptor = Reflect.decorate(decorators, proto, key, Object.getOwnPropertyDescriptor(proto, key));
-  Object.defineProperty(proto, key, descriptor);
-}
-
-/** A parameter decorator at `index`, usable in a Reflect.decorate list. */
-function param(index, decorator) {
-  return (target, key) => decorator(target, key, index);
-}
-
-// ---- a downstream "pricing service" on loopback that the test can break ----------------------
-
-const downstream = { fail: false, hits: 0 };
-const server = createServer((req, res) => {
-  downstream.hits++;
-  const sku = decodeURIComponent(req.url.replace(/^\/price\//, ''));
-  res.setHeader('content-type', 'application/json');
-  if (downstream.fail) {
-    res.statusCode = 500;
-    res.end(JSON.stringify({ message: 'pricing is down' }));
-    return;
-  }
-  res.end(JSON.stringify({ sku, price: sku.length * 100 }));
-});
-
-// ---- the application ---------------------------------------------------------------------------
+const { decorateClass, decorateMethod, param, runApp, startDownstream, startWatchdog } = require('./checks.cjs');
 
 const PRICING_CONFIG = 'PRICING_CONFIG';
 const pricingConfig = { baseUrl: '' }; // filled in once the downstream listens
@@ -115,127 +73,14 @@ decorateClass(AppModule, [
   }),
 ]);
 
-// ---- the checks ------------------------------------------------------------------------------
-
-async function main() {
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  pricingConfig.baseUrl = `http://127.0.0.1:${server.address().port}`;
-  let app;
-  app = await NestFactory.create(AppModule, { logger: false });
-  await app.listen(0, '127.0.0.1');
-  const base = `http://127.0.0.1:${app.getHttpServer().address().port}`;
-
-  let step = 'GET /prices/abc while the downstream is up';
-  let res = await call(base, '/prices/abc');
-  expect(step, 'HTTP status', res.status, 200);
-  expectEqual(step, 'body', res.body, { sku: 'abc', price: 300 });
-  expect(step, 'downstream hits', downstream.hits, 1);
-  expect(step, 'currentSignal() inside the call is an AbortSignal', signalSeen instanceof AbortSignal, true);
-
-  downstream.fail = true;
-  step = 'GET /prices/abc while the downstream fails (2 attempts, breaker opens)';
-  res = await call(base, '/prices/abc');
-  expect(step, 'HTTP status', res.status, 200);
-  expectEqual(step, 'body', res.body, { sku: 'abc', price: null, stale: true, reason: 'downstream-error' });
-  expect(step, 'downstream hits (1 + retry)', downstream.hits, 3);
-
-  step = 'GET /prices/abc with the breaker open';
-  res = await call(base, '/prices/abc');
-  expect(step, 'HTTP status', res.status, 200);
-  expectEqual(step, 'body', res.body, { sku: 'abc', price: null, stale: true, reason: 'circuit-open' });
-  expect(step, 'downstream hits (breaker open: none)', downstream.hits, 3);
-
-  step = 'CircuitBreakerRegistry';
-  expect(step, "get('pricing').state", app.get(CircuitBreakerRegistry).get('pricing')?.state, 'open');
-
-  step = 'GET /health/resilience';
-  res = await call(base, '/health/resilience');
-  expect(step, 'HTTP status', res.status, 503);
-  expect(step, 'status', res.body?.status, 'down');
-  expect(step, 'circuitBreakers.pricing.state', res.body?.circuitBreakers?.pricing?.state, 'open');
-  expect(step, 'circuitBreakers.pricing.critical', res.body?.circuitBreakers?.pricing?.critical, true);
-  expect(step, 'Cache-Control header', res.headers.get('cache-control'), 'no-store');
-
-  step = 'GET /health/resilience/pricing';
-  res = await call(base, '/health/resilience/pricing');
-  expect(step, 'HTTP status', res.status, 200);
-  expect(step, 'state', res.body?.state, 'open');
-  expect(step, 'openedAt is an ISO-8601 string', typeof res.body?.openedAt === 'string' && !Number.isNaN(Date.parse(res.body.openedAt)), true);
-
-  step = 'GET /health/resilience/dashboard';
-  res = await call(base, '/health/resilience/dashboard');
-  expect(step, 'HTTP status', res.status, 200);
-  expect(step, 'an HTML page', typeof res.body === 'string' && res.body.includes('<html'), true);
-
-  step = 'GET /health/resilience/events (Server-Sent Events, replayed on connect)';
-  const stream = await firstEvents(base, '/health/resilience/events', 'state-change');
-  expect(step, 'content type', stream.contentType?.startsWith('text/event-stream'), true);
-  expect(step, 'replays the breaker opening', /"type":"state-change","name":"pricing","from":"closed","to":"open"/.test(stream.text), true);
-
-  await app.close();
-  app = undefined;
-  server.close();
-  console.log('all checks passed');
-  process.exit(0);
-}
-
-main().catch((error) => {
-  if (error instanceof CheckFailed) fail(error.message);
-  fail(`unexpected error: ${error?.stack ?? error}`);
+startWatchdog();
+startDownstream().then((downstream) => {
+  pricingConfig.baseUrl = downstream.baseUrl;
+  return runApp({
+    NestFactory,
+    AppModule,
+    downstream,
+    signalSeen: () => signalSeen,
+    breakerState: (app) => app.get(CircuitBreakerRegistry).get('pricing')?.state,
+  });
 });
-
-// ---- helpers ---------------------------------------------------------------------------------
-
-/** Reads an SSE stream until `marker` shows up (3 s at most), then disconnects. */
-async function firstEvents(base, path, marker) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 3000);
-  let text = '';
-  let contentType;
-  try {
-    const response = await fetch(base + path, { signal: controller.signal });
-    contentType = response.headers.get('content-type');
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    while (!text.includes(marker)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch (error) {
-    if (error?.name !== 'AbortError') throw error;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return { text, contentType };
-}
-
-async function call(base, path) {
-  const response = await fetch(base + path);
-  const text = await response.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = text;
-  }
-  return { status: response.status, headers: response.headers, body };
-}
-
-function expect(step, what, actual, expected) {
-  if (actual !== expected) {
-    throw new CheckFailed(`${step}: ${what} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
-  }
-}
-
-function expectEqual(step, what, actual, expected) {
-  if (!isDeepStrictEqual(actual, expected)) {
-    throw new CheckFailed(`${step}: ${what} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
-  }
-}
-
-function fail(message) {
-  console.error(`CHECK FAILED: ${message}`);
-  process.exit(1);
-}
