@@ -1,7 +1,7 @@
 import { BulkheadPolicy } from '../bulkhead/bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../circuit-breaker/circuit-breaker.policy.js';
 import { invokeInScope } from '../context/current-signal.js';
-import { ExecutionScope, isCancellation } from '../context/execution-scope.js';
+import { ExecutionScope } from '../context/execution-scope.js';
 import { FallbackPolicy } from '../fallback/fallback.policy.js';
 import type { Operation, ResiliencePolicy } from '../policy/policy.interface.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
@@ -121,9 +121,9 @@ export class FusedPipeline {
     const retry = this.retry;
     if (retry !== undefined) return this.continueRetry<T>(retry, error, true, operation, scope, args, thisArg, key);
     const fallback = this.fallback;
-    if (fallback === undefined || isCancellation(error, scope)) return Promise.reject(error);
+    if (fallback === undefined) return Promise.reject(error);
     try {
-      return Promise.resolve(fallback.recover(error, args, key, thisArg) as T | Promise<T>);
+      return Promise.resolve(fallback.recover(error, args, key, thisArg, scope) as T | Promise<T>);
     } catch (failure) {
       return Promise.reject(failure);
     }
@@ -145,7 +145,7 @@ export class FusedPipeline {
     if (fallback === undefined) return result;
     return result.then(
       (value) => fallback.remember(key, value),
-      (error: unknown) => (isCancellation(error, scope) ? Promise.reject(error) : (fallback.recover(error, args, key, thisArg) as T | Promise<T>)),
+      (error: unknown) => fallback.recover(error, args, key, thisArg, scope) as T | Promise<T>,
     );
   }
 }

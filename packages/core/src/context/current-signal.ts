@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { invoke } from '../policy/invoke.js';
+import type { Operation } from '../policy/policy.interface.js';
 import { ExecutionScope } from './execution-scope.js';
 
 // Context, not policy state: each async call chain sees its own scope, so two applications in one
@@ -30,16 +32,7 @@ export function runInScope<R>(scope: ExecutionScope, fn: () => R): R {
  * rejection). The hot path's form of `runInScope(scope, () => invoke(operation, scope))`, without
  * allocating that closure per call.
  */
-export function invokeInScope<T>(operation: (scope: ExecutionScope) => T | PromiseLike<T>, scope: ExecutionScope): Promise<T> {
-  if (storage.getStore() === scope) return invokeOperation(operation, scope);
-  return storage.run(scope, invokeOperation<T>, operation, scope);
-}
-
-function invokeOperation<T>(operation: (scope: ExecutionScope) => T | PromiseLike<T>, scope: ExecutionScope): Promise<T> {
-  try {
-    const result = operation(scope);
-    return result instanceof Promise ? result : Promise.resolve(result);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export function invokeInScope<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
+  if (storage.getStore() === scope) return invoke(operation, scope);
+  return storage.run(scope, invoke<T>, operation, scope);
 }

@@ -107,7 +107,7 @@ export class FallbackPolicy extends BasePolicy {
     const key = this.staleKey(args);
     return invoke(operation, scope).then(
       key === undefined ? undefined : (value) => this.remember(key, value),
-      (error: unknown) => (isCancellation(error, scope) ? Promise.reject(error) : (this.recover(error, args, key, thisArg) as T | Promise<T>)),
+      (error: unknown) => this.recover(error, args, key, thisArg, scope) as T | Promise<T>,
     );
   }
 
@@ -133,8 +133,9 @@ export class FallbackPolicy extends BasePolicy {
   }
 
   /** @internal Runs on failure; throwing here (or a rejected handler result) rejects the call. */
-  recover(error: unknown, args: readonly unknown[], key: string | undefined, thisArg: unknown): unknown {
-    if (!this.matches(error)) throw error;
+  recover(error: unknown, args: readonly unknown[], key: string | undefined, thisArg: unknown, scope: ExecutionScope): unknown {
+    // A call its caller cancelled is not a failure to cover up: the caller is gone.
+    if (isCancellation(error, scope) || !this.matches(error)) throw error;
     if (key !== undefined) {
       const now = this.clock.now();
       const entry = this.cache!.lookup(key, now, this.maxAge);

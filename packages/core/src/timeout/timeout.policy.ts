@@ -84,7 +84,7 @@ export class TimeoutPolicy extends BasePolicy {
 
   run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
     if (scope.aborted) return Promise.reject(scope.reason);
-    const ownDeadline = this.clock.now() + this.duration;
+    const ownDeadline = this.deadlineFromNow();
     const inherited = scope.deadline <= ownDeadline;
     return new Promise<T>((resolve, reject) => {
       const call = new TimedCall<T>(this, scope, inherited ? scope.deadline : ownDeadline, inherited, resolve, reject);
