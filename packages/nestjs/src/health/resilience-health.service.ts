@@ -32,7 +32,7 @@ export class ResilienceHealthService {
     const circuitBreakers: Record<string, CircuitBreakerHealth> = {};
     let status: ResilienceHealthStatus = 'up';
     for (const snapshot of this.circuitBreakers.snapshots()) {
-      circuitBreakers[snapshot.name] = toHealth(snapshot);
+      circuitBreakers[snapshot.name] = circuitBreakerHealth(snapshot);
       if (isDown(snapshot)) status = 'down';
       else if (status === 'up' && snapshot.state !== 'closed' && snapshot.state !== 'disabled') status = 'degraded';
     }
@@ -42,7 +42,7 @@ export class ResilienceHealthService {
   /** One breaker's entry, or undefined for an unknown name. */
   breaker(name: string): CircuitBreakerHealth | undefined {
     const breaker = this.circuitBreakers.get(name);
-    return breaker === undefined ? undefined : toHealth(breaker.snapshot());
+    return breaker === undefined ? undefined : circuitBreakerHealth(breaker.snapshot());
   }
 }
 
@@ -50,7 +50,8 @@ function isDown(snapshot: CircuitBreakerSnapshot): boolean {
   return snapshot.critical && (snapshot.state === 'open' || snapshot.state === 'forced-open');
 }
 
-function toHealth(snapshot: CircuitBreakerSnapshot): CircuitBreakerHealth {
+/** A breaker's `/health/resilience` entry (also the core of its dashboard card). */
+export function circuitBreakerHealth(snapshot: CircuitBreakerSnapshot): CircuitBreakerHealth {
   return {
     state: snapshot.state,
     critical: snapshot.critical,
@@ -61,6 +62,6 @@ function toHealth(snapshot: CircuitBreakerSnapshot): CircuitBreakerHealth {
   };
 }
 
-function toIso(time: number | null): string | null {
+export function toIso(time: number | null): string | null {
   return time === null || !Number.isFinite(time) ? null : new Date(time).toISOString();
 }

@@ -1,5 +1,5 @@
 import type { CircuitBreakerCallCounts, CircuitBreakerSnapshot, CircuitBreakerState } from '@bulwark/core';
-import type { ResilienceHealthStatus } from '../health/resilience-health.service.js';
+import { circuitBreakerHealth, toIso, type ResilienceHealthStatus } from '../health/resilience-health.service.js';
 
 /** One breaker as the dashboard shows it: the health entry plus rates, call counts and a countdown. */
 export interface DashboardCircuitBreaker {
@@ -40,18 +40,9 @@ function toCard(snapshot: CircuitBreakerSnapshot, now: number): DashboardCircuit
   const next = snapshot.nextAttemptAt;
   return {
     name: snapshot.name,
-    state: snapshot.state,
-    critical: snapshot.critical,
-    failureCount: snapshot.failureCount,
-    failureRate: snapshot.failureRate,
+    ...circuitBreakerHealth(snapshot),
     slowCallRate: snapshot.slowCallRate,
-    openedAt: toIso(snapshot.openedAt),
-    nextAttemptAt: toIso(next),
     nextAttemptInMs: next === null || !Number.isFinite(next) ? null : Math.max(0, next - now),
     calls: { ...snapshot.calls },
   };
-}
-
-function toIso(time: number | null): string | null {
-  return time === null || !Number.isFinite(time) ? null : new Date(time).toISOString();
 }
