@@ -3,7 +3,8 @@ import type { CircuitBreakerState } from './circuit-breaker.options.js';
 /**
  * Why a breaker changed state. `half-open-timeout`: every trial permit of a half-open round was
  * held for a whole `recoveryTimeout` without a verdict (a trial call that never settles), so the
- * round is abandoned and the breaker re-opens rather than rejecting calls forever.
+ * round is abandoned and the breaker re-opens rather than rejecting calls forever. `remote`: applied
+ * from another replica through a shared store (`applyRemote`).
  */
 export type CircuitBreakerTransitionReason =
   | 'failure-threshold'
@@ -13,7 +14,8 @@ export type CircuitBreakerTransitionReason =
   | 'half-open-success'
   | 'half-open-timeout'
   | 'recovery-timeout'
-  | 'manual';
+  | 'manual'
+  | 'remote';
 
 export interface CircuitBreakerStateChange {
   readonly name: string;

@@ -7,6 +7,7 @@ import { EventEmitter, type Event } from '../events/event-emitter.js';
 import { BasePolicy } from '../policy/base.policy.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
 import type { BreakerStrategy } from './breaker-strategy.interface.js';
+import type { CircuitBreakerSync } from './circuit-breaker-sync.interface.js';
 import type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker-snapshot.interface.js';
 import type {
   CircuitBreakerCallOutcome,
@@ -37,6 +38,8 @@ export type CircuitBreakerPolicyOptions = CircuitBreakerOptions & {
   clock?: Clock;
   /** Where invalid options are reported (`circuitBreakers.pricing`); default: the name, else `circuitBreaker`. */
   validationPath?: string;
+  /** For one breaker of a per-key family (`partner-api` for tenant `acme`): the key. */
+  key?: string;
 };
 
 /**
@@ -52,6 +55,8 @@ export type CircuitBreakerPolicyOptions = CircuitBreakerOptions & {
 export class CircuitBreakerPolicy extends BasePolicy {
   readonly kind = 'circuit-breaker' as const;
   readonly name: string;
+  /** The key of a per-key breaker (one breaker per tenant, say), else undefined. */
+  readonly key: string | undefined;
   readonly critical: boolean;
   readonly options: ResolvedCircuitBreakerOptions;
 
@@ -78,6 +83,9 @@ export class CircuitBreakerPolicy extends BasePolicy {
   private readonly halfOpenMaxCalls: number;
   private readonly slowCallDurationThreshold: number;
 
+  /** A shared store keeping this breaker in step with other replicas (see `attachSync`). */
+  private sync: CircuitBreakerSync | undefined;
+
   private current: CircuitBreakerState = 'closed';
   private generation = 0;
   private openedAt: number | null = null;
@@ -102,6 +110,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
     super();
     validateCircuitBreakerOptions(options, validationPathOf(options));
     this.name = options.name ?? 'circuit-breaker';
+    this.key = options.key;
     this.clock = options.clock ?? systemClock;
     const resolved = resolveCircuitBreakerOptions(options);
     this.options = resolved;
@@ -224,6 +233,45 @@ export class CircuitBreakerPolicy extends BasePolicy {
   }
 
   /**
+   * Connects a shared store: it hears the outcomes of calls admitted while closed and is asked
+   * before a half-open round (see `CircuitBreakerSync`). One sync at a time.
+   */
+  attachSync(sync: CircuitBreakerSync): void {
+    if (this.sync !== undefined && this.sync !== sync) throw new Error(`Circuit breaker "${this.name}" is already synced by a store`);
+    this.sync = sync;
+  }
+
+  /** Disconnects the store: the breaker is local-only again. */
+  detachSync(sync: CircuitBreakerSync): void {
+    if (this.sync === sync) this.sync = undefined;
+  }
+
+  /**
+   * Applies a state decided elsewhere (another replica, through a shared store), with reason
+   * `remote`. `openedAt` (this breaker's clock) dates an `open` state, so every replica half-opens
+   * at the same time; a breaker already in the state only takes the date. A `half-open` state is
+   * not applied: the replica that holds the trial runs the round, the others stay open until its
+   * verdict arrives.
+   */
+  applyRemote(to: Exclude<CircuitBreakerState, 'half-open'>, openedAt?: number): void {
+    const now = this.clock.now();
+    if (to === 'open' || to === 'forced-open') {
+      const at = openedAt ?? now;
+      if (this.current === to) {
+        this.openedAt = at;
+        return;
+      }
+      this.openedAt = at;
+      this.transition(to, now, 'remote');
+      return;
+    }
+    if (this.current === to) return;
+    this.strategy.reset();
+    this.openedAt = null;
+    this.transition(to, now, 'remote');
+  }
+
+  /**
    * Durations of the calls this breaker let through (successes and failures), cumulative since
    * creation; `undefined` with `durationBuckets: false`. Read by metrics exporters on scrape.
    */
@@ -292,7 +340,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
   private refreshState(now: number): void {
     const state = this.current;
     if (state === 'open') {
-      if (now >= this.openedAt! + this.recoveryTimeout) this.toHalfOpen(now);
+      // With a shared store, one replica at a time runs the trial round (the store's lease).
+      if (now >= this.openedAt! + this.recoveryTimeout && (this.sync === undefined || this.sync.acquireTrial())) this.toHalfOpen(now);
     } else if (state === 'half-open') {
       if (this.trialPermits >= this.halfOpenMaxCalls && now >= this.halfOpenSince + this.recoveryTimeout) {
         this.open(now, 'half-open-timeout');
@@ -322,7 +371,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
    * round is decided at the latest (its trials answer, or it is abandoned after `recoveryTimeout`).
    */
   private retryAfter(state: CircuitBreakerState, now: number): number {
-    if (state === 'open') return this.openedAt! + this.recoveryTimeout - now;
+    // Past the recovery timeout an open breaker is waiting for another replica's trial: any moment.
+    if (state === 'open') return Math.max(0, this.openedAt! + this.recoveryTimeout - now);
     if (state === 'half-open') return Math.max(0, this.halfOpenSince + this.recoveryTimeout - now);
     return Infinity;
   }
@@ -349,6 +399,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
     const state = this.current;
     if (state === 'closed') {
       if (outcome === 'ignored') return;
+      this.sync?.recordOutcome(outcome === 'failure', slow);
       const reason = this.strategy.record(outcome === 'failure', slow, now);
       if (reason !== undefined) this.open(now, reason);
       return;
