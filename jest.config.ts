@@ -14,6 +14,7 @@ const config: Config = {
   moduleNameMapper: {
     '^@bulwark/core$': '<rootDir>/packages/core/src/index.ts',
     '^@bulwark/nestjs$': '<rootDir>/packages/nestjs/src/index.ts',
+    '^@bulwark/redis$': '<rootDir>/packages/redis/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -59,6 +59,7 @@ export type {
   CircuitBreakerState,
   CircuitBreakerSnapshot,
   JitterKind,
+  ResilienceStore,
   RetryOptions,
   SlidingWindowOptions,
   StaleIfErrorOptions,

@@ -25,6 +25,7 @@ import { FallbackRegistry } from './registries/fallback.registry.js';
 import { RetryRegistry } from './registries/retry.registry.js';
 import { TimeoutRegistry } from './registries/timeout.registry.js';
 import { DEFAULT_HEALTH_PATH, RESILIENCE_OPTIONS } from './resilience.constants.js';
+import { ResilienceStoreBinding } from './store/resilience-store.binding.js';
 
 const REGISTRIES = [CircuitBreakerRegistry, RetryRegistry, TimeoutRegistry, BulkheadRegistry, FallbackRegistry];
 const EXPORTS = [...REGISTRIES, RESILIENCE_OPTIONS, ResilienceHealthService, ResilienceHealthIndicator, ResilienceEventBus];
@@ -82,6 +83,7 @@ export class ResilienceModule {
 function commonProviders(errorMapping: boolean): Provider[] {
   return [
     ...REGISTRIES,
+    ResilienceStoreBinding,
     ResilienceEventBus,
     PipelineFactory,
     ResilienceExplorer,

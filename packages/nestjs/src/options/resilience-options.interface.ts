@@ -2,6 +2,7 @@ import type {
   BulkheadOptions,
   CircuitBreakerOptions,
   Clock,
+  ResilienceStore,
   RetryOptions,
   TimeoutOptions,
 } from '@bulwark/core';
@@ -76,6 +77,12 @@ export interface ResilienceModuleOptions {
    * Default: on when `@opentelemetry/api` can be imported (a no-op without a registered SDK).
    */
   openTelemetry?: ResilienceOpenTelemetryOptions | boolean;
+  /**
+   * Shared policy state across replicas, e.g. `redisStore({ client })` from `@bulwark/redis`.
+   * Every breaker is handed to it when created; it is closed with the application. Default: none
+   * (each process keeps its own breakers).
+   */
+  store?: ResilienceStore;
 }
 
 export interface ResilienceOptionsFactory {

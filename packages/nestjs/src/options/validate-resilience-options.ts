@@ -9,7 +9,8 @@ import type { ResilienceModuleOptions } from './resilience-options.interface.js'
 import { LIVE_OPTION_KEYS, validateLiveOptions } from '../live/validate-live-options.js';
 import { OBSERVABILITY_OPTION_KEYS, validateObservabilityOptions } from '../observability/validate-observability-options.js';
 
-const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS];
+const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'errorMapping', 'clock', 'store', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS];
+const STORE_METHODS = ['attachCircuitBreaker', 'detachCircuitBreaker', 'close'];
 const DEFAULT_KEYS = ['circuitBreaker', 'retry', 'timeout', 'bulkhead'];
 
 /**
@@ -57,6 +58,10 @@ export function validateResilienceOptions(options: unknown): asserts options is 
   const clock = record['clock'] as Record<string, unknown> | undefined;
   if (clock !== undefined && (clock === null || typeof clock['now'] !== 'function' || typeof clock['setTimeout'] !== 'function')) {
     throw new InvalidOptionsError('clock', 'must implement now(), setTimeout() and clearTimeout()', clock);
+  }
+  const store = record['store'] as Record<string, unknown> | undefined;
+  if (store !== undefined && (store === null || typeof store !== 'object' || STORE_METHODS.some((method) => typeof store[method] !== 'function'))) {
+    throw new InvalidOptionsError('store', `must be a ResilienceStore (with ${STORE_METHODS.join('(), ')}()), e.g. redisStore({ client }) from @bulwark/redis`, store);
   }
   validateLiveOptions(record);
   validateObservabilityOptions(record);

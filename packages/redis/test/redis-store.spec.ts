@@ -1,0 +1,259 @@
+import { CircuitBreakerPolicy, CircuitOpenError, InvalidOptionsError } from '@bulwark/core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { RedisStore, redisStore } from '../src/index.js';
+import { sharedRedisUrl, startRedisServer, type RedisServerHandle } from './support/redis-server.js';
+
+/**
+ * Several stores in one process stand for replicas: each has its own client and its own breaker
+ * objects of the same name, so everything they share goes through Redis.
+ */
+describe('RedisStore', () => {
+  let url: string;
+  let prefix: string;
+  let seq = 0;
+  const opened: Array<{ store: RedisStore; client: Redis }> = [];
+  const quietLogger = { log: () => undefined, warn: () => undefined };
+
+  beforeAll(async () => {
+    url = await sharedRedisUrl();
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map(async ({ store, client }) => {
+      await store.close();
+      client.disconnect();
+    }));
+  });
+
+  const replica = (options: Partial<Parameters<typeof redisStore>[0]> = {}, redisUrl = url): RedisStore => {
+    const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined);
+    const store = redisStore({ client, prefix, logger: quietLogger, ...options });
+    opened.push({ store, client });
+    return store;
+  };
+  const breaker = (store: RedisStore, name = 'dep', extra: Partial<ConstructorParameters<typeof CircuitBreakerPolicy>[0]> = {}): CircuitBreakerPolicy => {
+    const b = new CircuitBreakerPolicy({ name, failureThreshold: 3, recoveryTimeout: 300, ...extra });
+    store.attachCircuitBreaker(b);
+    return b;
+  };
+  const fail = (b: CircuitBreakerPolicy) => b.execute(() => Promise.reject(new Error('down'))).catch((e: unknown) => e);
+  const succeed = (b: CircuitBreakerPolicy) => b.execute(() => Promise.resolve('ok'));
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  async function waitFor(check: () => boolean, timeoutMs = 1_000): Promise<number> {
+    const start = Date.now();
+    while (!check()) {
+      if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await sleep(2);
+    }
+    return Date.now() - start;
+  }
+
+  beforeEach(() => {
+    prefix = `store-spec-${process.pid}-${++seq}-${Date.now()}`;
+  });
+
+  it('opens every replica when the failures of all replicas together reach the threshold', async () => {
+    const a = breaker(replica());
+    const b = breaker(replica());
+    await sleep(20); // initial reads
+    await fail(a);
+    await fail(a);
+    await fail(b); // no replica has 3 failures of its own: only the cluster count can open them
+    const took = await waitFor(() => a.state === 'open' && b.state === 'open', 500);
+    expect(took).toBeLessThan(200);
+    expect((await b.execute(() => 'never').catch((e: unknown) => e)) instanceof CircuitOpenError).toBe(true);
+  });
+
+  it('a success on any replica restarts the cluster-wide count of consecutive failures', async () => {
+    const a = breaker(replica());
+    const b = breaker(replica());
+    await sleep(20);
+    await fail(a);
+    await fail(a);
+    await sleep(20);
+    await succeed(b);
+    await sleep(20);
+    await fail(a); // local 3 consecutive on a, but the cluster count restarted at b's success
+    expect(a.state).toBe('open'); // a's own breaker still protects it
+    await sleep(50);
+    expect(b.state).toBe('closed');
+  });
+
+  it('lets exactly one replica run the half-open trial; its success closes every replica', async () => {
+    const replicas = [breaker(replica()), breaker(replica()), breaker(replica())];
+    await sleep(20);
+    for (let i = 0; i < 3; i++) await fail(replicas[0]!);
+    await waitFor(() => replicas.every((r) => r.state === 'open'));
+    await sleep(320);
+    let probes = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const probe = async () => {
+      probes++;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await sleep(30);
+      inFlight--;
+      return 'ok';
+    };
+    // Every replica keeps calling; only the lease holder's call reaches the dependency.
+    const deadline = Date.now() + 400;
+    const loops = replicas.map(async (r) => {
+      while (Date.now() < deadline && !replicas.every((x) => x.state === 'closed')) {
+        await r.execute(probe).catch(() => undefined);
+        await sleep(5);
+      }
+    });
+    await Promise.all(loops);
+    expect(maxInFlight).toBe(1);
+    expect(replicas.map((r) => r.state)).toEqual(['closed', 'closed', 'closed']);
+    // One probe closed the cluster; later calls are ordinary closed calls of whoever was closed first.
+    expect(probes).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a failed trial re-opens every replica for a new recovery timeout", async () => {
+    const a = breaker(replica());
+    const b = breaker(replica());
+    await sleep(20);
+    for (let i = 0; i < 3; i++) await fail(a);
+    await waitFor(() => b.state === 'open');
+    await sleep(320);
+    // Ask on both until one gets the trial and fails it.
+    const changes: string[] = [];
+    a.onStateChange((c) => changes.push(`a:${c.to}:${c.reason}`));
+    b.onStateChange((c) => changes.push(`b:${c.to}:${c.reason}`));
+    await waitFor(() => {
+      void fail(a);
+      void fail(b);
+      return changes.some((c) => c.endsWith('half-open:recovery-timeout'));
+    });
+    await waitFor(() => changes.some((c) => c.includes(':open:half-open-failure')));
+    await sleep(50);
+    expect(a.state).toBe('open');
+    expect(b.state).toBe('open');
+    expect(changes.filter((c) => c.includes('half-open:recovery-timeout'))).toHaveLength(1);
+    expect(a.snapshot().nextAttemptAt! - Date.now()).toBeGreaterThan(150);
+  });
+
+  it('admin transitions on one replica reach every replica: forced-open, disabled, reset', async () => {
+    const a = breaker(replica());
+    const b = breaker(replica());
+    const c = breaker(replica());
+    await sleep(20);
+    a.forceOpen();
+    expect(await waitFor(() => b.state === 'forced-open' && c.state === 'forced-open', 500)).toBeLessThan(100);
+    b.disable();
+    await waitFor(() => a.state === 'disabled' && c.state === 'disabled', 500);
+    c.reset();
+    await waitFor(() => a.state === 'closed' && b.state === 'closed', 500);
+  });
+
+  it('a replica that starts while the cluster breaker is open starts open, dated from the cluster', async () => {
+    const a = breaker(replica());
+    await sleep(20);
+    for (let i = 0; i < 3; i++) await fail(a);
+    await sleep(30);
+    const late = breaker(replica());
+    await waitFor(() => late.state === 'open', 500);
+    expect(Math.abs(late.snapshot().openedAt! - a.snapshot().openedAt!)).toBeLessThan(50);
+  });
+
+  it('keeps per-key breakers apart: one key open, the same name with another key closed', async () => {
+    const s1 = replica();
+    const s2 = replica();
+    const acme1 = breaker(s1, 'partner-api', { key: 'acme' });
+    const acme2 = breaker(s2, 'partner-api', { key: 'acme' });
+    const globex2 = breaker(s2, 'partner-api', { key: 'globex:eu' });
+    await sleep(20);
+    for (let i = 0; i < 3; i++) await fail(acme1);
+    await waitFor(() => acme2.state === 'open');
+    await sleep(30);
+    expect(globex2.state).toBe('closed');
+    expect(s2.attachedIds().sort()).toEqual(['partner-api:acme', 'partner-api:globex%3Aeu']);
+    s2.detachCircuitBreaker(globex2);
+    expect(s2.attachedIds()).toEqual(['partner-api:acme']);
+  });
+
+  it('shares a retry budget: retries beyond the fleet share are refused', async () => {
+    const s1 = replica({ retryBudget: { ratio: 0.1, minRetriesPerSecond: 0, maxTokens: 5 } });
+    const s2 = replica({ retryBudget: { ratio: 0.1, minRetriesPerSecond: 0, maxTokens: 5 } });
+    const b1 = s1.retryBudget('flaky')!;
+    const b2 = s2.retryBudget('flaky')!;
+    expect(s1.retryBudget('flaky')).toBe(b1);
+    let granted = 0;
+    for (let i = 0; i < 5; i++) if (b1.tryRetry()) granted++;
+    expect(granted).toBe(5);
+    await sleep(30); // batch sent: the fleet bucket is empty
+    b2.recordCall(); // replica 2's next sync learns the fleet's balance
+    await sleep(30);
+    expect(b2.tryRetry()).toBe(false);
+    for (let i = 0; i < 20; i++) b2.recordCall(); // 20 calls = 2 tokens for the fleet
+    await sleep(30);
+    b1.recordCall();
+    await sleep(30);
+    let again = 0;
+    for (let i = 0; i < 5; i++) if (b1.tryRetry()) again++;
+    expect(again).toBe(2);
+    expect(replica().retryBudget('flaky')).toBeUndefined();
+  });
+
+  it('fails start-up with the field named for bad options', () => {
+    const client = new Redis(url, { lazyConnect: true });
+    expect(() => redisStore({ client, flushIntervalMs: -1 })).toThrow(InvalidOptionsError);
+    expect(() => redisStore({ client, flushIntervalMs: -1 })).toThrow(/redisStore\.flushIntervalMs must be a positive number/);
+    expect(() => redisStore({ client, retryBudget: { ratio: 2 } })).toThrow(/redisStore\.retryBudget\.ratio/);
+    expect(() => redisStore({ client: {} as Redis })).toThrow(/redisStore\.client must be an ioredis client/);
+    expect(() => redisStore({ client, nope: 1 } as never)).toThrow(/redisStore\.nope is not an option/);
+    client.disconnect();
+  });
+
+  describe('when Redis goes away', () => {
+    let server: RedisServerHandle;
+    beforeAll(async () => {
+      server = await startRedisServer();
+    });
+    afterAll(async () => {
+      await server.stop();
+    });
+
+    it('no call fails or waits because of Redis; the breakers are local-only, logged once; resynced when it returns', async () => {
+      const warnings: string[] = [];
+      const logs: string[] = [];
+      const logger = { log: (m: string) => logs.push(m), warn: (m: string) => warnings.push(m) };
+      const s1 = replica({ logger, redisRecoveryTimeout: 200 }, server.url);
+      const s2 = replica({ logger: quietLogger, redisRecoveryTimeout: 200 }, server.url);
+      const a = breaker(s1, 'dep', { recoveryTimeout: 60_000 });
+      const b = breaker(s2, 'dep', { recoveryTimeout: 60_000 });
+      await sleep(30);
+      await server.kill();
+      let slowest = 0;
+      for (let i = 0; i < 200; i++) {
+        const start = performance.now();
+        expect(await succeed(a)).toBe('ok');
+        await fail(b).then(() => undefined);
+        await b.execute(() => 'ok').catch(() => undefined);
+        slowest = Math.max(slowest, performance.now() - start);
+        await sleep(1);
+      }
+      expect(slowest).toBeLessThan(50); // no call waited for a Redis timeout (100 ms)
+      await waitFor(() => !s1.connected, 2_000);
+      expect(warnings.filter((w) => w.includes('local-only'))).toHaveLength(1);
+      // Local breakers still work: three local failures open a's breaker.
+      for (let i = 0; i < 3; i++) await fail(a);
+      expect(a.state).toBe('open');
+      a.reset();
+      await server.restart();
+      // The next calls after the store's recovery timeout find Redis again.
+      await waitFor(() => {
+        void succeed(a);
+        void succeed(b);
+        return s1.connected && s2.connected;
+      }, 5_000);
+      expect(logs.some((l) => l.includes('reachable again'))).toBe(true);
+      await sleep(50);
+      a.forceOpen();
+      await waitFor(() => b.state === 'forced-open', 1_000);
+    });
+  });
+});
