@@ -126,7 +126,21 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     for (const sync of [...this.syncs.values()]) this.detachCircuitBreaker(sync.breaker);
     const subscriber = this.subscriber;
     this.subscriber = undefined;
-    subscriber?.disconnect();
+    if (subscriber === undefined) return;
+    if (subscriber.status !== 'connecting' && subscriber.status !== 'connect') {
+      subscriber.disconnect();
+      return;
+    }
+    // A bare disconnect of a connection still being set up holds the process for seconds; QUIT
+    // lets it finish, bounded by the command timeout when Redis does not answer.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const quit = subscriber.quit().then(
+      () => true,
+      () => false,
+    );
+    const done = await Promise.race([quit, new Promise<boolean>((resolve) => (timer = setTimeout(resolve, this.options.commandTimeoutMs, false)))]);
+    clearTimeout(timer);
+    if (!done) subscriber.disconnect();
   }
 
   // --- hot path hooks (field updates and at most one timer per batch) ---

@@ -1,0 +1,120 @@
+import 'reflect-metadata';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Get, Injectable, Param, type CanActivate, type INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { Redis } from 'ioredis';
+import { CircuitBreaker, CircuitBreakerRegistry, ResilienceModule, type ResilienceModuleOptions } from '@bulwark/nestjs';
+import { redisStore, type RedisStore } from '@bulwark/redis';
+import { bootApp, PLATFORMS } from '../../nestjs/test/support/app.js';
+import { sharedRedisUrl } from './support/redis-server.js';
+
+class AllowAll implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
+/** The dependency every replica calls; the spec decides whether it is up. */
+const downstream = { up: true, calls: 0 };
+
+@Injectable()
+class PartnerClient {
+  @CircuitBreaker('partner')
+  async fetch(id: string): Promise<string> {
+    downstream.calls++;
+    if (!downstream.up) throw new Error('partner down');
+    return `item ${id}`;
+  }
+}
+
+@Controller('items')
+class ItemsController {
+  constructor(private readonly partner: PartnerClient) {}
+  @Get(':id')
+  get(@Param('id') id: string): Promise<string> {
+    return this.partner.fetch(id);
+  }
+}
+
+/** Two Nest applications with their own Redis store stand for two replicas. */
+describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) => {
+  let url: string;
+  const apps: INestApplication[] = [];
+  const clients: Redis[] = [];
+
+  beforeAll(async () => {
+    url = await sharedRedisUrl();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    for (const client of clients.splice(0)) client.disconnect();
+    downstream.up = true;
+    downstream.calls = 0;
+  });
+
+  async function replica(prefix: string): Promise<{ app: INestApplication; store: RedisStore }> {
+    const client = new Redis(url);
+    clients.push(client);
+    const store = redisStore({ client, prefix, logger: { log: () => undefined, warn: () => undefined } });
+    const options: ResilienceModuleOptions = {
+      store,
+      circuitBreakers: { partner: { failureThreshold: 4, recoveryTimeout: 60_000, critical: true } },
+      admin: { guard: AllowAll },
+    };
+    const app = await bootApp(platform, { imports: [ResilienceModule.forRoot(options)], controllers: [ItemsController], providers: [PartnerClient] });
+    apps.push(app);
+    return { app, store };
+  }
+  const health = async (app: INestApplication) => (await request(app.getHttpServer()).get('/health/resilience/partner')).body as { state: string };
+  async function until(check: () => Promise<boolean>, timeoutMs = 1_000): Promise<void> {
+    const start = Date.now();
+    while (!(await check())) {
+      if (Date.now() - start > timeoutMs) throw new Error('timed out');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  it('failures served by two replicas open the breaker on both; health is down on both (critical)', async () => {
+    const prefix = `nest-store-${platform}-${Date.now()}-1`;
+    const one = await replica(prefix);
+    const two = await replica(prefix);
+    expect(one.store.attachedIds()).toEqual(['partner']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    downstream.up = false;
+    for (const app of [one.app, two.app, one.app, two.app]) await request(app.getHttpServer()).get('/items/1').expect(500);
+    await until(async () => (await health(one.app)).state === 'open' && (await health(two.app)).state === 'open');
+    // Every replica now fails fast with 503 and the dependency is spared.
+    const before = downstream.calls;
+    const refused = await request(two.app.getHttpServer()).get('/items/2');
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(50);
+    expect(downstream.calls).toBe(before);
+    await request(two.app.getHttpServer()).get('/health/resilience').expect(503);
+  });
+
+  it('the admin endpoint of one replica forces the breaker open on every replica, and reset closes them all', async () => {
+    const prefix = `nest-store-${platform}-${Date.now()}-2`;
+    const one = await replica(prefix);
+    const two = await replica(prefix);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await request(one.app.getHttpServer()).post('/health/resilience/partner/force-open').expect((res) => expect(res.status).toBeLessThan(300));
+    await until(async () => (await health(two.app)).state === 'forced-open');
+    await request(two.app.getHttpServer()).get('/items/3').expect(503);
+    await request(two.app.getHttpServer()).post('/health/resilience/partner/reset').expect((res) => expect(res.status).toBeLessThan(300));
+    await until(async () => (await health(one.app)).state === 'closed');
+    expect(two.app.get(CircuitBreakerRegistry).get('partner')!.state).toBe('closed');
+  });
+
+  it('closing the application closes the store (the breakers are local again)', async () => {
+    const { app, store } = await replica(`nest-store-${platform}-${Date.now()}-3`);
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    expect(store.attachedIds()).toEqual([]);
+  });
+
+  it('rejects a store option that is not a store, naming the option', async () => {
+    await expect(
+      bootApp(platform, { imports: [ResilienceModule.forRoot({ store: {} as never })] }),
+    ).rejects.toThrow(/store must be a ResilienceStore/);
+  });
+});
