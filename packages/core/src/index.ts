@@ -35,6 +35,8 @@ export type {
 } from './circuit-breaker/circuit-breaker.options.js';
 export { DEFAULT_CIRCUIT_BREAKER_OPTIONS, validateCircuitBreakerOptions } from './circuit-breaker/circuit-breaker.options.js';
 export type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker/circuit-breaker-snapshot.interface.js';
+export type { KeyedCircuitBreakerRemoval, KeyedCircuitBreakerRemovalReason, KeyedCircuitBreakersOptions } from './circuit-breaker/keyed-circuit-breakers.js';
+export { KeyedCircuitBreakers, mostSevereState } from './circuit-breaker/keyed-circuit-breakers.js';
 export type { CircuitBreakerSync } from './circuit-breaker/circuit-breaker-sync.interface.js';
 export type { ResilienceStore } from './store/resilience-store.interface.js';
 export type { RetryBudget } from './retry/retry-budget.interface.js';

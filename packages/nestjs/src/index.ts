@@ -17,6 +17,7 @@ export { Timeout } from './decorators/timeout.decorator.js';
 export { Fallback } from './decorators/fallback.decorator.js';
 export { Bulkhead } from './decorators/bulkhead.decorator.js';
 export type { FallbackDecoratorOptions, FallbackFunction } from './decorators/resilience-spec.interface.js';
+export type { CircuitBreakerDecoratorOptions, CircuitBreakerKeyFunction } from './decorators/resilience-spec.interface.js';
 
 export { CircuitBreakerRegistry } from './registries/circuit-breaker.registry.js';
 export { RetryRegistry } from './registries/retry.registry.js';
@@ -48,6 +49,7 @@ export {
   BulkheadFullError,
   CircuitOpenError,
   InvalidOptionsError,
+  KeyedCircuitBreakers,
   ResilienceError,
   TimeoutError,
   currentSignal,
@@ -59,6 +61,7 @@ export type {
   CircuitBreakerState,
   CircuitBreakerSnapshot,
   JitterKind,
+  KeyedCircuitBreakerRemoval,
   ResilienceStore,
   RetryOptions,
   SlidingWindowOptions,

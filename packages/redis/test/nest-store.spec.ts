@@ -27,12 +27,29 @@ class PartnerClient {
   }
 }
 
+/** One breaker per tenant; only tenant `down` fails. */
+@Injectable()
+class TenantClient {
+  @CircuitBreaker({ name: 'tenant-api', key: (tenant: string) => tenant, failureThreshold: 2, recoveryTimeout: 60_000 })
+  async fetch(tenant: string): Promise<string> {
+    if (tenant === 'down') throw new Error('tenant down');
+    return `hello ${tenant}`;
+  }
+}
+
 @Controller('items')
 class ItemsController {
-  constructor(private readonly partner: PartnerClient) {}
+  constructor(
+    private readonly partner: PartnerClient,
+    private readonly tenants: TenantClient,
+  ) {}
   @Get(':id')
   get(@Param('id') id: string): Promise<string> {
     return this.partner.fetch(id);
+  }
+  @Get('tenant/:tenant')
+  tenant(@Param('tenant') tenant: string): Promise<string> {
+    return this.tenants.fetch(tenant);
   }
 }
 
@@ -61,7 +78,7 @@ describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) 
       circuitBreakers: { partner: { failureThreshold: 4, recoveryTimeout: 60_000, critical: true } },
       admin: { guard: AllowAll },
     };
-    const app = await bootApp(platform, { imports: [ResilienceModule.forRoot(options)], controllers: [ItemsController], providers: [PartnerClient] });
+    const app = await bootApp(platform, { imports: [ResilienceModule.forRoot(options)], controllers: [ItemsController], providers: [PartnerClient, TenantClient] });
     apps.push(app);
     return { app, store };
   }
@@ -103,6 +120,23 @@ describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) 
     await request(two.app.getHttpServer()).post('/health/resilience/partner/reset').expect((res) => expect(res.status).toBeLessThan(300));
     await until(async () => (await health(one.app)).state === 'closed');
     expect(two.app.get(CircuitBreakerRegistry).get('partner')!.state).toBe('closed');
+  });
+
+  it('per-key breakers are shared key by key: one tenant open on every replica, the others closed', async () => {
+    const prefix = `nest-store-${platform}-${Date.now()}-4`;
+    const one = await replica(prefix);
+    const two = await replica(prefix);
+    await request(two.app.getHttpServer()).get('/items/tenant/up').expect(200);
+    await request(two.app.getHttpServer()).get('/items/tenant/down').expect(500);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await request(one.app.getHttpServer()).get('/items/tenant/down').expect(500); // the cluster's second failure
+    await until(async () => {
+      const body = (await request(two.app.getHttpServer()).get('/health/resilience/tenant-api')).body as { keys?: Record<string, { state: string }> };
+      return body.keys?.['down']?.state === 'open';
+    });
+    await request(two.app.getHttpServer()).get('/items/tenant/down').expect(503);
+    await request(two.app.getHttpServer()).get('/items/tenant/up').expect(200);
+    expect(two.store.attachedIds().sort()).toEqual(['partner', 'tenant-api:down', 'tenant-api:up']);
   });
 
   it('closing the application closes the store (the breakers are local again)', async () => {

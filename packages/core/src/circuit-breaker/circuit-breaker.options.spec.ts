@@ -37,6 +37,8 @@ describe('DEFAULT_CIRCUIT_BREAKER_OPTIONS', () => {
       critical: false,
       captureStackTrace: false,
       durationBuckets: undefined,
+      maxKeys: 1000,
+      keyIdleTimeout: 600_000,
     });
     expect('window' in DEFAULT_CIRCUIT_BREAKER_OPTIONS).toBe(true);
     // Every error is a failure by default, whatever was thrown.
@@ -72,6 +74,8 @@ describe('resolveCircuitBreakerOptions', () => {
       critical: true,
       captureStackTrace: true,
       durationBuckets: [1, 2],
+      maxKeys: 50,
+      keyIdleTimeout: 60_000,
     };
     const resolved = resolveCircuitBreakerOptions(options);
     expect(resolved).toEqual({ ...options, ignore: [Boom], window: { type: 'count', size: 20 } });
@@ -103,6 +107,8 @@ describe('validateCircuitBreakerOptions', () => {
         ignore: [TypeError],
         critical: true,
         captureStackTrace: false,
+        maxKeys: 1,
+        keyIdleTimeout: 1,
         name: 'pricing',
         clock: new FakeClock(),
         validationPath: 'circuitBreakers.pricing',
@@ -123,7 +129,7 @@ describe('validateCircuitBreakerOptions', () => {
     expect(messageOf({ failureTreshold: 3 })).toBe(
       'circuitBreakers.pricing.failureTreshold is not a known option (known: failureThreshold, recoveryTimeout, halfOpenMaxCalls, ' +
         'window, failureRateThreshold, minimumCalls, slowCallDurationThreshold, slowCallRateThreshold, isFailure, ignore, critical, ' +
-        'captureStackTrace, durationBuckets) (got 3)',
+        'captureStackTrace, durationBuckets, maxKeys, keyIdleTimeout) (got 3)',
     );
     expect(messageOf({ window: { type: 'count' } })).toBe('circuitBreakers.pricing.window.size is required (got undefined)');
   });
@@ -147,6 +153,13 @@ describe('validateCircuitBreakerOptions', () => {
     ['ignore', ['TypeError'], 'ignore must be an array of error classes (got array of 1)'],
     ['critical', 'true', 'critical must be a boolean (got "true")'],
     ['captureStackTrace', 1, 'captureStackTrace must be a boolean (got 1)'],
+    ['maxKeys', 0, 'maxKeys must be a positive integer (got 0)'],
+    ['maxKeys', 10.5, 'maxKeys must be a positive integer (got 10.5)'],
+    ['maxKeys', Infinity, 'maxKeys must be a positive integer (got Infinity)'],
+    ['keyIdleTimeout', -1, 'keyIdleTimeout must be a positive integer (got -1)'],
+    ['keyIdleTimeout', 0.5, 'keyIdleTimeout must be a positive integer (got 0.5)'],
+    ['keyIdleTimeout', '60000', 'keyIdleTimeout must be a positive integer (got "60000")'],
+    ['key', 7, 'key must be a string (got 7)'],
     ['name', '', 'name must be a non-empty string (got "")'],
     ['name', 42, 'name must be a non-empty string (got 42)'],
     ['validationPath', 7, 'validationPath must be a string (got 7)'],
@@ -164,6 +177,12 @@ describe('validateCircuitBreakerOptions', () => {
     const options = field === 'options' ? value : { [field]: value };
     const message = messageOf(options);
     expect(message).toBe(field === 'options' ? expected : `${PATH}.${expected}`);
+  });
+
+  it('accepts a string key (one breaker of a per-key family) without listing it among the options', () => {
+    expect(messageOf({ key: 'acme' })).toBeUndefined();
+    expect(messageOf({ keys: 'acme' })).not.toContain(' key,');
+    expect(new CircuitBreakerPolicy({ name: 'partner-api', key: 'acme' }).key).toBe('acme');
   });
 
   it('carries the dotted path on the error', () => {

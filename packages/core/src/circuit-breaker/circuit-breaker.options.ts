@@ -49,6 +49,16 @@ export interface CircuitBreakerOptions {
    * two clock reads per call); `DEFAULT_DURATION_BUCKETS_MS` spans 5 ms to 10 s.
    */
   durationBuckets?: readonly number[] | false;
+  /**
+   * Per-key breakers only (`KeyedCircuitBreakers`, `@CircuitBreaker({ key })`): how many keys a
+   * family keeps in memory; beyond it the least recently used closed one is dropped. Default 1000.
+   */
+  maxKeys?: number;
+  /**
+   * Per-key breakers only: milliseconds after which an unused key's closed breaker is dropped
+   * (checked lazily, no timer). Default 600 000 (10 minutes).
+   */
+  keyIdleTimeout?: number;
 }
 
 /** The options a breaker runs with once defaults are applied. */
@@ -66,6 +76,8 @@ export interface ResolvedCircuitBreakerOptions {
   readonly critical: boolean;
   readonly captureStackTrace: boolean;
   readonly durationBuckets: readonly number[] | false | undefined;
+  readonly maxKeys: number;
+  readonly keyIdleTimeout: number;
 }
 
 function everyErrorIsAFailure(): boolean {
@@ -86,6 +98,8 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: ResolvedCircuitBreakerOptions = Ob
   critical: false,
   captureStackTrace: false,
   durationBuckets: undefined,
+  maxKeys: 1000,
+  keyIdleTimeout: 600_000,
 });
 
 const KNOWN_KEYS: readonly string[] = [
@@ -102,6 +116,8 @@ const KNOWN_KEYS: readonly string[] = [
   'critical',
   'captureStackTrace',
   'durationBuckets',
+  'maxKeys',
+  'keyIdleTimeout',
   // Plumbing for breakers built by hand or by a framework (`CircuitBreakerPolicyOptions`).
   'name',
   'clock',
@@ -116,7 +132,10 @@ export function validateCircuitBreakerOptions(options: unknown, path: string): v
   checkObject(path, options);
   if (options === undefined) return;
   const record = options as Record<string, unknown>;
-  checkKnownKeys(path, record, KNOWN_KEYS);
+  // `key` (one breaker of a per-key family) is plumbing set by the family: checked, never listed.
+  const { key, ...rest } = record;
+  checkKnownKeys(path, rest, KNOWN_KEYS);
+  if (key !== undefined && typeof key !== 'string') throw new InvalidOptionsError(`${path}.key`, 'must be a string', key);
   checkPositiveInteger(`${path}.failureThreshold`, record['failureThreshold']);
   checkPositiveNumber(`${path}.recoveryTimeout`, record['recoveryTimeout']);
   checkPositiveInteger(`${path}.halfOpenMaxCalls`, record['halfOpenMaxCalls']);
@@ -133,6 +152,8 @@ export function validateCircuitBreakerOptions(options: unknown, path: string): v
   checkBoolean(`${path}.critical`, record['critical']);
   checkBoolean(`${path}.captureStackTrace`, record['captureStackTrace']);
   checkDurationBuckets(`${path}.durationBuckets`, record['durationBuckets']);
+  checkPositiveInteger(`${path}.maxKeys`, record['maxKeys']);
+  checkPositiveInteger(`${path}.keyIdleTimeout`, record['keyIdleTimeout']);
   const name = record['name'];
   if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
     throw new InvalidOptionsError(`${path}.name`, 'must be a non-empty string', name);
@@ -190,5 +211,7 @@ export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}
     critical: options.critical ?? d.critical,
     captureStackTrace: options.captureStackTrace ?? d.captureStackTrace,
     durationBuckets: Array.isArray(options.durationBuckets) ? Object.freeze([...options.durationBuckets]) : options.durationBuckets,
+    maxKeys: options.maxKeys ?? d.maxKeys,
+    keyIdleTimeout: options.keyIdleTimeout ?? d.keyIdleTimeout,
   });
 }

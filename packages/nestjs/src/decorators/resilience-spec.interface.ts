@@ -14,6 +14,26 @@ export interface PolicySpec<O> {
   readonly options?: O;
 }
 
+/**
+ * The key of a per-key circuit breaker, from the decorated method's arguments (called with the
+ * method's `this`): `(tenantId) => tenantId` gives each tenant its own breaker.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CircuitBreakerKeyFunction = (...args: any[]) => string;
+
+/** What `@CircuitBreaker` recorded: a name, overrides, and for per-key breakers the key function. */
+export interface CircuitBreakerSpec extends PolicySpec<CircuitBreakerOptions> {
+  /** Present for a per-key breaker: one breaker per key under the name. */
+  readonly key?: CircuitBreakerKeyFunction;
+}
+
+/** `@CircuitBreaker({ name?, key?, ...overrides })`. */
+export type CircuitBreakerDecoratorOptions = CircuitBreakerOptions & {
+  name?: string;
+  /** One breaker per key (per tenant, ...): the key from the method's arguments. */
+  key?: CircuitBreakerKeyFunction;
+};
+
 export interface TimeoutSpec {
   /** A named timeout or profile (`@Timeout('internal')`). */
   readonly name?: string;
@@ -46,7 +66,7 @@ export interface FallbackSpec {
 export interface ResilienceSpecs {
   readonly fallback?: FallbackSpec;
   readonly retry?: PolicySpec<RetryOptions>;
-  readonly circuitBreaker?: PolicySpec<CircuitBreakerOptions>;
+  readonly circuitBreaker?: CircuitBreakerSpec;
   readonly timeout?: TimeoutSpec;
   readonly bulkhead?: PolicySpec<BulkheadOptions>;
 }

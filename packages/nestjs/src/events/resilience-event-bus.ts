@@ -1,4 +1,4 @@
-import { EventEmitter, type Disposable, type Event, type FallbackPolicy } from '@bulwark/core';
+import { EventEmitter, type CircuitBreakerPolicy, type Disposable, type Event, type FallbackPolicy } from '@bulwark/core';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { BulkheadRegistry } from '../registries/bulkhead.registry.js';
@@ -22,6 +22,7 @@ export class ResilienceEventBus implements OnModuleDestroy {
   private readonly emitter = new EventEmitter<ResilienceEvent>();
   private readonly recentEvents: ResilienceEvent[] = [];
   private readonly subscriptions: Disposable[] = [];
+  private readonly keyedSubscriptions = new Map<CircuitBreakerPolicy, Disposable[]>();
   private readonly now: () => number;
 
   /** Subscribes to every event from now on. */
@@ -36,14 +37,8 @@ export class ResilienceEventBus implements OnModuleDestroy {
   ) {
     const clock = options.clock;
     this.now = clock === undefined ? Date.now : () => clock.now();
-    this.follow(circuitBreakers, (breaker) => [
-      breaker.onStateChange(({ name, from, to, reason, at }) =>
-        this.publish(reason === undefined ? { type: 'state-change', name, from, to, at: iso(at) } : { type: 'state-change', name, from, to, reason, at: iso(at) }),
-      ),
-      breaker.onRejected(({ name, state, retryAfterMs, at }) =>
-        this.publish({ type: 'call-rejected', name, state, retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : null, at: iso(at) }),
-      ),
-    ]);
+    this.follow(circuitBreakers, (breaker) => this.observeBreaker(breaker));
+    this.followKeyed(circuitBreakers);
     this.follow(retries, (retry) => [
       retry.onRetry(({ name, attempt, delay, error }) =>
         this.publish(
@@ -55,6 +50,50 @@ export class ResilienceEventBus implements OnModuleDestroy {
     ]);
     this.follow(timeouts, (timeout) => [timeout.onTimeout(({ name, duration, at }) => this.publish({ type: 'timeout', name, duration, at: iso(at) }))]);
     this.follow(bulkheads, (bulkhead) => [bulkhead.onRejected(({ name }) => this.publish({ type: 'bulkhead-rejected', name, at: this.at() }))]);
+  }
+
+  /** A breaker's state changes and rejections; a per-key breaker's events carry its key. */
+  private observeBreaker(breaker: CircuitBreakerPolicy): Disposable[] {
+    const key = breaker.key;
+    if (key === undefined) {
+      return [
+        breaker.onStateChange(({ name, from, to, reason, at }) =>
+          this.publish(reason === undefined ? { type: 'state-change', name, from, to, at: iso(at) } : { type: 'state-change', name, from, to, reason, at: iso(at) }),
+        ),
+        breaker.onRejected(({ name, state, retryAfterMs, at }) =>
+          this.publish({ type: 'call-rejected', name, state, retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : null, at: iso(at) }),
+        ),
+      ];
+    }
+    return [
+      breaker.onStateChange(({ name, from, to, reason, at }) =>
+        this.publish(
+          reason === undefined ? { type: 'state-change', name, key, from, to, at: iso(at) } : { type: 'state-change', name, key, from, to, reason, at: iso(at) },
+        ),
+      ),
+      breaker.onRejected(({ name, state, retryAfterMs, at }) =>
+        this.publish({ type: 'call-rejected', name, key, state, retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : null, at: iso(at) }),
+      ),
+    ];
+  }
+
+  /**
+   * Per-key breakers come and go (evicted keys): each one's subscriptions are kept apart and
+   * disposed when it leaves its family, so key churn never accumulates listeners here.
+   */
+  private followKeyed(circuitBreakers: CircuitBreakerRegistry): void {
+    const keyed = this.keyedSubscriptions;
+    const add = (breaker: CircuitBreakerPolicy): void => {
+      if (!keyed.has(breaker)) keyed.set(breaker, this.observeBreaker(breaker));
+    };
+    for (const breaker of circuitBreakers.keyedBreakers()) add(breaker);
+    this.subscriptions.push(
+      circuitBreakers.onKeyedCreated(add),
+      circuitBreakers.onKeyedRemoved((breaker) => {
+        for (const subscription of keyed.get(breaker) ?? []) subscription.dispose();
+        keyed.delete(breaker);
+      }),
+    );
   }
 
   /** The last events (at most 100), oldest first. */
@@ -77,6 +116,8 @@ export class ResilienceEventBus implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
+    for (const subscriptions of this.keyedSubscriptions.values()) for (const subscription of subscriptions) subscription.dispose();
+    this.keyedSubscriptions.clear();
   }
 
   private follow<P>(registry: { list(): P[]; onCreated: Event<P> }, subscribe: (policy: P) => Disposable[]): void {

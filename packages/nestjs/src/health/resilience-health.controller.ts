@@ -7,7 +7,8 @@ import { ResilienceHealthService, type CircuitBreakerHealth, type ResilienceHeal
 /**
  * `GET <health.path>`: every breaker and the aggregate status, 200 for `up`/`degraded` (an open
  * breaker to an optional dependency must not get the pod restarted), 503 for `down`.
- * `GET <health.path>/:name`: one breaker's entry, 404 for an unknown name.
+ * `GET <health.path>/:name`: one breaker's entry, 404 for an unknown name. A family of per-key
+ * breakers is one entry under its name, summing its keys up, with each key's entry in `keys`.
  */
 export class ResilienceHealthController {
   constructor(

@@ -1,6 +1,7 @@
-import type { CircuitBreakerSnapshot } from '@bulwark/core';
+import type { CircuitBreakerSnapshot, KeyedCircuitBreakers } from '@bulwark/core';
 import { Injectable } from '@nestjs/common';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
+import { keyedCircuitBreakerSnapshot } from './keyed-circuit-breaker-snapshot.js';
 
 export type ResilienceHealthStatus = 'up' | 'degraded' | 'down';
 
@@ -12,6 +13,12 @@ export interface CircuitBreakerHealth {
   failureRate: number;
   openedAt: string | null;
   nextAttemptAt: string | null;
+  /**
+   * A family of per-key breakers (`@CircuitBreaker({ key })`) only: each key's entry. The fields
+   * above then sum the family up: the most severe state among the keys, counts summed, the rate
+   * of the summed counts, the earliest times.
+   */
+  keys?: Record<string, CircuitBreakerHealth>;
 }
 
 export interface ResilienceHealthReport {
@@ -22,6 +29,7 @@ export interface ResilienceHealthReport {
 /**
  * Builds the health report from the breakers' snapshots: `up` when every breaker is closed or
  * disabled, `degraded` when any is not, `down` when a critical breaker is open or forced open.
+ * A family of per-key breakers counts as each of its keys (its entry carries the most severe).
  * Only states, counts and times: never error messages, stacks or option values.
  */
 @Injectable()
@@ -31,23 +39,28 @@ export class ResilienceHealthService {
   report(): ResilienceHealthReport {
     const circuitBreakers: Record<string, CircuitBreakerHealth> = {};
     let status: ResilienceHealthStatus = 'up';
-    for (const snapshot of this.circuitBreakers.snapshots()) {
-      circuitBreakers[snapshot.name] = circuitBreakerHealth(snapshot);
-      if (isDown(snapshot)) status = 'down';
-      else if (status === 'up' && snapshot.state !== 'closed' && snapshot.state !== 'disabled') status = 'degraded';
-    }
+    const include = (name: string, entry: CircuitBreakerHealth): void => {
+      circuitBreakers[name] = entry;
+      if (isDown(entry)) status = 'down';
+      else if (status === 'up' && entry.state !== 'closed' && entry.state !== 'disabled') status = 'degraded';
+    };
+    for (const snapshot of this.circuitBreakers.snapshots()) include(snapshot.name, circuitBreakerHealth(snapshot));
+    for (const family of this.circuitBreakers.families()) include(family.name, keyedCircuitBreakerHealth(family));
     return { status, circuitBreakers };
   }
 
-  /** One breaker's entry, or undefined for an unknown name. */
+  /** One breaker's entry (a family's, with its keys), or undefined for an unknown name. */
   breaker(name: string): CircuitBreakerHealth | undefined {
     const breaker = this.circuitBreakers.get(name);
-    return breaker === undefined ? undefined : circuitBreakerHealth(breaker.snapshot());
+    if (breaker !== undefined) return circuitBreakerHealth(breaker.snapshot());
+    const family = this.circuitBreakers.family(name);
+    return family === undefined ? undefined : keyedCircuitBreakerHealth(family);
   }
 }
 
-function isDown(snapshot: CircuitBreakerSnapshot): boolean {
-  return snapshot.critical && (snapshot.state === 'open' || snapshot.state === 'forced-open');
+/** Down: critical, and open or forced open (for a family: some key is, its state being the most severe). */
+function isDown(entry: CircuitBreakerHealth): boolean {
+  return entry.critical && (entry.state === 'open' || entry.state === 'forced-open');
 }
 
 /** A breaker's `/health/resilience` entry (also the core of its dashboard card). */
@@ -60,6 +73,15 @@ export function circuitBreakerHealth(snapshot: CircuitBreakerSnapshot): CircuitB
     openedAt: toIso(snapshot.openedAt),
     nextAttemptAt: toIso(snapshot.nextAttemptAt),
   };
+}
+
+/** A family's entry: the family summed up, and `keys` with each key's entry. */
+export function keyedCircuitBreakerHealth(family: KeyedCircuitBreakers): CircuitBreakerHealth {
+  const { snapshot, keys } = keyedCircuitBreakerSnapshot(family);
+  // Keys are user data ("__proto__" included): a prototype-free record keeps each one a plain field.
+  const entries = Object.create(null) as Record<string, CircuitBreakerHealth>;
+  for (const [key, keySnapshot] of keys) entries[key] = circuitBreakerHealth(keySnapshot);
+  return { ...circuitBreakerHealth(snapshot), keys: entries };
 }
 
 export function toIso(time: number | null): string | null {

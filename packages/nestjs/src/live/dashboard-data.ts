@@ -1,5 +1,6 @@
 import type { CircuitBreakerCallCounts, CircuitBreakerSnapshot, CircuitBreakerState } from '@bulwark/core';
-import { circuitBreakerHealth, toIso, type ResilienceHealthStatus } from '../health/resilience-health.service.js';
+import type { KeyedCircuitBreakerSnapshot } from '../health/keyed-circuit-breaker-snapshot.js';
+import { circuitBreakerHealth, toIso, type CircuitBreakerHealth, type ResilienceHealthStatus } from '../health/resilience-health.service.js';
 
 /** One breaker as the dashboard shows it: the health entry plus rates, call counts and a countdown. */
 export interface DashboardCircuitBreaker {
@@ -20,6 +21,13 @@ export interface DashboardCircuitBreaker {
   nextAttemptInMs: number | null;
   /** Calls since the breaker was created. */
   calls: CircuitBreakerCallCounts;
+  /** One key's card (`name` is then its family's): the key. */
+  key?: string;
+  /**
+   * A family of per-key breakers: each key's card. The card's own fields then sum the family up
+   * (the most severe state, summed counts and rates, the earliest times).
+   */
+  keys?: DashboardCircuitBreaker[];
 }
 
 /** `GET <health.path>/dashboard/data`. */
@@ -28,19 +36,31 @@ export interface ResilienceDashboardData {
   status: ResilienceHealthStatus;
   /** When this was taken, on the application's clock. */
   at: string;
-  /** Every breaker, in creation order. */
+  /** Every breaker, in creation order, then every family of per-key breakers. */
   circuitBreakers: DashboardCircuitBreaker[];
 }
 
-export function toDashboardData(snapshots: readonly CircuitBreakerSnapshot[], status: ResilienceHealthStatus, now: number): ResilienceDashboardData {
-  return { status, at: toIso(now) ?? new Date(0).toISOString(), circuitBreakers: snapshots.map((snapshot) => toCard(snapshot, now)) };
+export function toDashboardData(
+  snapshots: readonly CircuitBreakerSnapshot[],
+  status: ResilienceHealthStatus,
+  now: number,
+  families: readonly KeyedCircuitBreakerSnapshot[] = [],
+): ResilienceDashboardData {
+  const circuitBreakers = snapshots.map((snapshot) => toCard(snapshot, now));
+  for (const family of families) {
+    const card = toCard(family.snapshot, now);
+    card.keys = family.keys.map(([key, snapshot]) => ({ ...toCard(snapshot, now), key }));
+    circuitBreakers.push(card);
+  }
+  return { status, at: toIso(now) ?? new Date(0).toISOString(), circuitBreakers };
 }
 
 function toCard(snapshot: CircuitBreakerSnapshot, now: number): DashboardCircuitBreaker {
   const next = snapshot.nextAttemptAt;
   return {
     name: snapshot.name,
-    ...circuitBreakerHealth(snapshot),
+    // A shared breaker's entry: it has no `keys` (a family's cards get theirs as cards).
+    ...(circuitBreakerHealth(snapshot) as Omit<CircuitBreakerHealth, 'keys'>),
     slowCallRate: snapshot.slowCallRate,
     nextAttemptInMs: next === null || !Number.isFinite(next) ? null : Math.max(0, next - now),
     calls: { ...snapshot.calls },

@@ -99,6 +99,14 @@ const SCRIPT = `
       dl.appendChild(dd);
       fields[row[0]] = dd;
     });
+    // A family of per-key breakers: how many keys, and which are not closed.
+    var keysLabel = make('dt', '', 'Keys'), keys = make('dd');
+    keys.setAttribute('data-field', 'keys');
+    keysLabel.hidden = keys.hidden = true;
+    dl.appendChild(keysLabel);
+    dl.appendChild(keys);
+    fields.keysLabel = keysLabel;
+    fields.keys = keys;
     root.appendChild(dl);
     grid.appendChild(root);
     cards.set(name, fields);
@@ -125,6 +133,9 @@ const SCRIPT = `
       if (b.state === 'open' && typeof b.nextAttemptInMs === 'number') deadlines.set(b.name, { at: receivedAt + b.nextAttemptInMs, fired: false });
       else deadlines.delete(b.name);
       text(f.countdown, b.state === 'forced-open' ? 'until reset' : b.state === 'half-open' ? 'now (trial calls)' : '\\u2014');
+      var keyed = Array.isArray(b.keys);
+      f.keysLabel.hidden = f.keys.hidden = !keyed;
+      if (keyed) text(f.keys, keysSummary(b.keys));
     });
     cards.forEach(function (f, name) {
       if (!seen.has(name)) { f.root.remove(); cards.delete(name); deadlines.delete(name); }
@@ -132,6 +143,14 @@ const SCRIPT = `
     empty.hidden = cards.size > 0;
     tick();
     document.body.setAttribute('data-updated', String(Date.now()));
+  }
+
+  function keysSummary(keys) {
+    var tripped = keys.filter(function (k) { return k.state !== 'closed' && k.state !== 'disabled'; });
+    var summary = keys.length + (keys.length === 1 ? ' key' : ' keys');
+    if (tripped.length === 0) return summary;
+    var named = tripped.slice(0, 5).map(function (k) { return k.key + ' ' + k.state; });
+    return summary + ' \\u00b7 ' + named.join(', ') + (tripped.length > 5 ? ' +' + (tripped.length - 5) + ' more' : '');
   }
 
   function tick() {
@@ -163,7 +182,7 @@ const SCRIPT = `
   }
 
   function logEvent(event) {
-    var parts = [clock(event.at), event.type, event.name];
+    var parts = [clock(event.at), event.type, event.key === undefined ? event.name : event.name + ' [' + event.key + ']'];
     if (event.from !== undefined) parts.push(event.from + ' \\u2192 ' + event.to);
     if (event.reason !== undefined) parts.push('(' + event.reason + ')');
     if (event.attempt !== undefined) parts.push('attempt ' + event.attempt);

@@ -1,6 +1,7 @@
 import { Get, Header, Headers, Inject, NotFoundException, Res, Sse, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
+import { keyedCircuitBreakerSnapshot } from '../health/keyed-circuit-breaker-snapshot.js';
 import { ResilienceHealthService } from '../health/resilience-health.service.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
@@ -58,7 +59,8 @@ export class ResilienceLiveController implements OnModuleDestroy {
     this.ensureMounted();
     // Snapshots first: reading a breaker is what moves an expired `open` to `half-open`.
     const snapshots = this.breakers.snapshots();
-    return toDashboardData(snapshots, this.health.report().status, this.now());
+    const families = this.breakers.families().map(keyedCircuitBreakerSnapshot);
+    return toDashboardData(snapshots, this.health.report().status, this.now(), families);
   }
 
   /** Ends open event streams, so they never hold the HTTP server's shutdown. */

@@ -5,7 +5,13 @@ import {
   type ResiliencePolicy,
 } from '@bulwark/core';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DECORATOR_NAMES, type FallbackSpec, type PolicySpec, type ResilienceSpecs } from '../decorators/resilience-spec.interface.js';
+import {
+  DECORATOR_NAMES,
+  type CircuitBreakerSpec,
+  type FallbackSpec,
+  type PolicySpec,
+  type ResilienceSpecs,
+} from '../decorators/resilience-spec.interface.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { BulkheadRegistry } from '../registries/bulkhead.registry.js';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
@@ -15,6 +21,7 @@ import { TimeoutRegistry } from '../registries/timeout.registry.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
 import { FallbackRegistry } from '../registries/fallback.registry.js';
+import { KeyedBreakerPolicy } from './keyed-breaker.policy.js';
 import { MethodPipeline } from './method-pipeline.js';
 
 /** One decorated method found at start-up. */
@@ -49,15 +56,29 @@ export class PipelineFactory {
     const policies: ResiliencePolicy[] = [];
     if (specs.fallback !== undefined) policies.push(this.fallback(method, label, specs.fallback));
     if (specs.retry !== undefined) policies.push(this.named(this.retries, 'retry', specs.retry, label));
-    if (specs.circuitBreaker !== undefined) policies.push(this.named(this.circuitBreakers, 'circuitBreaker', specs.circuitBreaker, label));
+    const breakerSpec = specs.circuitBreaker;
+    const keyed = breakerSpec?.key !== undefined;
+    if (breakerSpec !== undefined && !keyed) policies.push(this.named(this.circuitBreakers, 'circuitBreaker', breakerSpec, label));
     if (specs.timeout !== undefined) policies.push(this.timeout(specs.timeout, label));
     if (specs.bulkhead !== undefined) policies.push(this.named(this.bulkheads, 'bulkhead', specs.bulkhead, label));
     const returnType: unknown = Reflect.getMetadata('design:returntype', method.cls.prototype, method.key);
     const observable = typeof returnType === 'function' && (returnType.name === 'Observable' || isObservableClass(returnType));
+    if (keyed) return new MethodPipeline(label, this.keyed(breakerSpec!, policies, label), observable, this.logger);
     // A lone timeout gives the call its scope itself; any other policy runs inside a composition,
     // which is what makes `currentSignal()` available (and abortable by unsubscribing) in the method.
     const policy = policies.length === 1 && policies[0]!.kind === 'timeout' ? policies[0]! : composePolicies(...policies);
     return new MethodPipeline(label, policy, observable, this.logger);
+  }
+
+  /**
+   * A per-key breaker: the other policies are shared by every key; each key gets its own breaker
+   * and one composition around it, built on the key's first call and dropped with its breaker.
+   */
+  private keyed(spec: CircuitBreakerSpec, shared: readonly ResiliencePolicy[], label: string): ResiliencePolicy {
+    const source = `${DECORATOR_NAMES.circuitBreaker}(${label})`;
+    if (spec.name !== undefined) this.checkStrict(this.circuitBreakers.isConfigured(spec.name), 'circuitBreaker', spec.name, label);
+    const family = this.circuitBreakers.getOrCreateFamily(spec.name ?? label, spec.options, source);
+    return new KeyedBreakerPolicy(label, spec.key!, family.derive((breaker) => composePolicies(...shared, breaker)));
   }
 
   /** Orders specs so that those carrying overrides create their policy first (see registry). */

@@ -18,9 +18,13 @@ export class ResilienceStoreBinding implements OnApplicationShutdown {
     const store = options.store;
     this.store = store;
     if (store === undefined) return;
-    const attach = (breaker: CircuitBreakerPolicy): void => store.attachCircuitBreaker(breaker);
-    for (const breaker of registry.list()) attach(breaker);
-    this.subscriptions.push(registry.onCreated(attach));
+    // Shared and per-key breakers, those that exist now and those created later; evicted keys leave.
+    this.subscriptions.push(
+      registry.observeBreakers(
+        (breaker: CircuitBreakerPolicy) => store.attachCircuitBreaker(breaker),
+        (breaker: CircuitBreakerPolicy) => store.detachCircuitBreaker(breaker),
+      ),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

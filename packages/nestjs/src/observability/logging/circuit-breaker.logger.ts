@@ -37,7 +37,9 @@ export class CircuitBreakerLogger implements OnModuleDestroy {
   private readonly level: TransitionLogLevel = 'log';
   private readonly throttle: LogThrottle | undefined;
   private readonly subscription: Disposable | undefined;
+  /** Outages by breaker: its name, or for a per-key breaker its name and key. */
   private readonly outages = new Map<string, Outage>();
+  private readonly keyedRemoved: Disposable | undefined;
 
   constructor(
     @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
@@ -51,22 +53,28 @@ export class CircuitBreakerLogger implements OnModuleDestroy {
     this.subscription = events.onEvent((event) => {
       if (event.type === 'state-change') this.onStateChange(event);
     });
+    // An evicted key never closes: its outage must not outlive it.
+    this.keyedRemoved = breakers.onKeyedRemoved((breaker) => this.outages.delete(outageId(breaker.name, breaker.key)));
   }
 
   onModuleDestroy(): void {
     this.subscription?.dispose();
+    this.keyedRemoved?.dispose();
     this.throttle?.dispose();
   }
 
   private onStateChange(event: StateChange): void {
     const line = this.describe(event, Date.parse(event.at));
+    // Per family, not per key: a partner outage opening many tenants' breakers at once is one
+    // burst of lines (summarised), and the throttle keeps no state per key.
     if (line !== undefined) this.throttle!.submit(`${event.name}\u0000${event.to}`, line);
   }
 
   private describe(event: StateChange, at: number): LogLine | undefined {
-    const { name, from, to, reason } = event;
-    const breaker = this.breakers.get(name);
-    const label = `Circuit breaker "${name}"`;
+    const { from, to, reason, key } = event;
+    const name = outageId(event.name, key);
+    const breaker = key === undefined ? this.breakers.get(event.name) : this.breakers.family(event.name)?.peek(key);
+    const label = key === undefined ? `Circuit breaker "${event.name}"` : `Circuit breaker "${event.name}" (key ${JSON.stringify(key)})`;
     switch (to) {
       case 'open': {
         const outage = this.outageOpenedAt(name, from, at);
@@ -137,4 +145,9 @@ export class CircuitBreakerLogger implements OnModuleDestroy {
   private write(line: LogLine): void {
     this.logger[line.level](line.message);
   }
+}
+
+/** Tells breakers apart in the outage map: the name, plus the key of a per-key breaker. */
+function outageId(name: string, key: string | undefined): string {
+  return key === undefined ? name : `${name}\u0000${key}`;
 }

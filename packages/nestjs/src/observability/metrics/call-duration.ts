@@ -2,6 +2,8 @@ import type { CallDurationHistogram } from '@bulwark/core';
 
 export interface NamedCallDurationHistogram {
   readonly name: string;
+  /** The key of a per-key breaker (exported as the `key` label). */
+  readonly key?: string;
   readonly histogram: CallDurationHistogram;
 }
 
@@ -16,6 +18,7 @@ export const CALL_DURATION_SOURCE = Symbol.for('bulwark:call-duration-source');
 /** A policy that may keep a histogram (`CircuitBreakerPolicy`, unless `durationBuckets: false`). */
 interface MaybeTimedPolicy {
   readonly name: string;
+  readonly key?: string | undefined;
   readonly durationHistogram?: CallDurationHistogram | undefined;
 }
 
@@ -27,7 +30,8 @@ export class PolicyCallDurationSource implements CallDurationSource {
     const result: NamedCallDurationHistogram[] = [];
     for (const policy of this.policies()) {
       const histogram = policy.durationHistogram;
-      if (histogram !== undefined && histogram !== null) result.push({ name: policy.name, histogram });
+      if (histogram === undefined || histogram === null) continue;
+      result.push(policy.key === undefined ? { name: policy.name, histogram } : { name: policy.name, key: policy.key, histogram });
     }
     return result;
   }
@@ -37,6 +41,11 @@ export class PolicyCallDurationSource implements CallDurationSource {
 export interface CumulativeBucket {
   readonly le: number;
   readonly count: number;
+}
+
+/** The labels of a breaker's series: its name, and the key of a per-key breaker. */
+export function breakerLabels(policy: { readonly name: string; readonly key?: string | undefined }): Record<string, string> {
+  return policy.key === undefined ? { name: policy.name } : { name: policy.name, key: policy.key };
 }
 
 /** Cumulative buckets in seconds, as Prometheus (and the OTel counters mirroring it) expose them. */

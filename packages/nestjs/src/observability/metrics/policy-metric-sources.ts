@@ -28,16 +28,16 @@ export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDes
    */
   timeCalls(): void {
     if (this.timing !== undefined) return;
-    for (const breaker of this.breakerRegistry.list()) breaker.enableDurationHistogram();
-    this.timing = this.breakerRegistry.onCreated((breaker) => breaker.enableDurationHistogram());
+    this.timing = this.breakerRegistry.observeBreakers((breaker) => breaker.enableDurationHistogram());
   }
 
   onModuleDestroy(): void {
     this.timing?.dispose();
   }
 
+  /** Shared breakers, then per-key ones (labelled with their `key`). */
   circuitBreakers(): readonly CircuitBreakerPolicy[] {
-    return this.breakerRegistry.list();
+    return allBreakers(this.breakerRegistry);
   }
 
   retries(): readonly RetryPolicy[] {
@@ -61,5 +61,10 @@ export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDes
 export const callDurationSourceProvider: Provider = {
   provide: CALL_DURATION_SOURCE,
   inject: [CircuitBreakerRegistry],
-  useFactory: (breakers: CircuitBreakerRegistry): CallDurationSource => new PolicyCallDurationSource(() => breakers.list()),
+  useFactory: (breakers: CircuitBreakerRegistry): CallDurationSource => new PolicyCallDurationSource(() => allBreakers(breakers)),
 };
+
+function allBreakers(registry: CircuitBreakerRegistry): CircuitBreakerPolicy[] {
+  const keyed = registry.keyedBreakers();
+  return keyed.length === 0 ? registry.list() : [...registry.list(), ...keyed];
+}

@@ -8,7 +8,7 @@ import type {
   RetryStats,
   TimeoutPolicy,
 } from '@bulwark/core';
-import type { CallDurationSource } from './call-duration.js';
+import { breakerLabels, type CallDurationSource } from './call-duration.js';
 
 /** What the exporters read, on scrape only: the policies' own counters and snapshots. */
 export interface PolicyMetricSources {
@@ -51,17 +51,21 @@ const RETRY_OUTCOMES: readonly (readonly [string, keyof RetryStats])[] = [
 
 export const FALLBACK_REASONS: readonly FallbackReason[] = ['circuit_open', 'timeout', 'bulkhead_full', 'error'];
 
-/** Every gauge and counter Bulwark exports, with its exact name and labels. */
+/**
+ * Every gauge and counter Bulwark exports, with its exact name and labels. A per-key breaker's
+ * series carry its family's `name` and its `key`; a shared breaker's have no `key` label.
+ */
 export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
   {
     name: 'bulwark_circuit_breaker_state',
     help: 'Circuit breaker state: 1 for the current state, 0 for the others',
     kind: 'gauge',
-    labelNames: ['name', 'state'],
+    labelNames: ['name', 'key', 'state'],
     collect(sources, emit) {
       for (const breaker of sources.circuitBreakers()) {
         const current = breaker.state;
-        for (const state of CIRCUIT_BREAKER_STATES) emit({ name: breaker.name, state }, state === current ? 1 : 0);
+        const labels = breakerLabels(breaker);
+        for (const state of CIRCUIT_BREAKER_STATES) emit({ ...labels, state }, state === current ? 1 : 0);
       }
     },
   },
@@ -69,11 +73,12 @@ export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
     name: 'bulwark_circuit_breaker_calls_total',
     help: 'Calls through a circuit breaker by outcome (not_permitted: rejected without being run)',
     kind: 'counter',
-    labelNames: ['name', 'outcome'],
+    labelNames: ['name', 'key', 'outcome'],
     collect(sources, emit) {
       for (const breaker of sources.circuitBreakers()) {
         const calls = breaker.snapshot().calls;
-        for (const [outcome, field] of BREAKER_OUTCOMES) emit({ name: breaker.name, outcome }, calls[field]);
+        const labels = breakerLabels(breaker);
+        for (const [outcome, field] of BREAKER_OUTCOMES) emit({ ...labels, outcome }, calls[field]);
       }
     },
   },
@@ -81,18 +86,18 @@ export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
     name: 'bulwark_circuit_breaker_failure_rate',
     help: "Failure rate of a circuit breaker's recent calls, in percent",
     kind: 'gauge',
-    labelNames: ['name'],
+    labelNames: ['name', 'key'],
     collect(sources, emit) {
-      for (const breaker of sources.circuitBreakers()) emit({ name: breaker.name }, breaker.snapshot().failureRate);
+      for (const breaker of sources.circuitBreakers()) emit(breakerLabels(breaker), breaker.snapshot().failureRate);
     },
   },
   {
     name: 'bulwark_circuit_breaker_slow_call_rate',
     help: "Slow-call rate of a circuit breaker's recent calls, in percent",
     kind: 'gauge',
-    labelNames: ['name'],
+    labelNames: ['name', 'key'],
     collect(sources, emit) {
-      for (const breaker of sources.circuitBreakers()) emit({ name: breaker.name }, breaker.snapshot().slowCallRate);
+      for (const breaker of sources.circuitBreakers()) emit(breakerLabels(breaker), breaker.snapshot().slowCallRate);
     },
   },
   {
@@ -151,7 +156,7 @@ export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
 export const CALL_DURATION_METRIC = {
   name: 'bulwark_call_duration_seconds',
   help: 'Duration of the calls a circuit breaker let through, in seconds',
-  labelNames: ['name'],
+  labelNames: ['name', 'key'],
 } as const;
 
 /**

@@ -1,5 +1,5 @@
 import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
-import { cumulativeBuckets } from '../metrics/call-duration.js';
+import { breakerLabels, cumulativeBuckets } from '../metrics/call-duration.js';
 import { CALL_DURATION_METRIC, POLICY_METRICS, type PolicyMetricDefinition, type PolicyMetricSources } from '../metrics/policy-metrics.js';
 
 /**
@@ -30,12 +30,14 @@ export function observePolicyMetrics(meter: Meter, sources: PolicyMetricSources)
     for (const [definition, instrument] of instruments) {
       definition.collect(sources, (labels, value) => result.observe(instrument, value, labels));
     }
-    for (const { name: policy, histogram } of sources.durations.durationHistograms()) {
+    for (const series of sources.durations.durationHistograms()) {
+      const { histogram } = series;
+      const labels = breakerLabels(series);
       for (const bucket of cumulativeBuckets(histogram)) {
-        result.observe(buckets, bucket.count, { name: policy, le: bucket.le === Infinity ? '+Inf' : String(bucket.le) });
+        result.observe(buckets, bucket.count, { ...labels, le: bucket.le === Infinity ? '+Inf' : String(bucket.le) });
       }
-      result.observe(sums, histogram.sumMs / 1000, { name: policy });
-      result.observe(counts, histogram.count, { name: policy });
+      result.observe(sums, histogram.sumMs / 1000, labels);
+      result.observe(counts, histogram.count, labels);
     }
   };
   const observables = [...instruments.values(), buckets, sums, counts];

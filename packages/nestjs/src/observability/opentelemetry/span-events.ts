@@ -37,6 +37,7 @@ export function recordSpanEvent(trace: TraceAPI, event: ResilienceEvent): void {
     case 'timeout':
       return; // see recordTimeoutSpanEvent
     case 'call-rejected':
+      if (event.key !== undefined) attributes['bulwark.circuit_breaker.key'] = event.key;
       attributes['bulwark.circuit_breaker.state'] = event.state;
       if (event.retryAfterMs !== null) attributes['bulwark.circuit_breaker.retry_after_ms'] = event.retryAfterMs;
       span.addEvent(SPAN_EVENTS.circuitBreakerRejected, attributes);

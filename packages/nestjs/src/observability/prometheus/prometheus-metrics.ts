@@ -1,5 +1,5 @@
 import type * as PromClient from 'prom-client';
-import { cumulativeBuckets, type CallDurationSource } from '../metrics/call-duration.js';
+import { breakerLabels, cumulativeBuckets, type CallDurationSource } from '../metrics/call-duration.js';
 import { CALL_DURATION_METRIC, POLICY_METRICS, type PolicyMetricDefinition, type PolicyMetricSources } from '../metrics/policy-metrics.js';
 
 /** What Bulwark uses of prom-client (imported on demand: it is an optional peer). */
@@ -67,7 +67,7 @@ interface HistogramSample {
 class PrecomputedHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  readonly labelNames = ['name'];
+  readonly labelNames = ['name', 'key'];
 
   constructor(
     readonly name: string,
@@ -77,12 +77,14 @@ class PrecomputedHistogram {
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: HistogramSample[] }> {
     const values: HistogramSample[] = [];
-    for (const { name, histogram } of this.source.durationHistograms()) {
+    for (const series of this.source.durationHistograms()) {
+      const { histogram } = series;
+      const labels = breakerLabels(series);
       for (const bucket of cumulativeBuckets(histogram)) {
-        values.push({ labels: { name, le: bucket.le === Infinity ? '+Inf' : bucket.le }, value: bucket.count, metricName: `${this.name}_bucket` });
+        values.push({ labels: { ...labels, le: bucket.le === Infinity ? '+Inf' : bucket.le }, value: bucket.count, metricName: `${this.name}_bucket` });
       }
-      values.push({ labels: { name }, value: histogram.sumMs / 1000, metricName: `${this.name}_sum` });
-      values.push({ labels: { name }, value: histogram.count, metricName: `${this.name}_count` });
+      values.push({ labels, value: histogram.sumMs / 1000, metricName: `${this.name}_sum` });
+      values.push({ labels, value: histogram.count, metricName: `${this.name}_count` });
     }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
