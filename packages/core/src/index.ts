@@ -40,6 +40,10 @@ export { KeyedCircuitBreakers, mostSevereState } from './circuit-breaker/keyed-c
 export type { CircuitBreakerSync } from './circuit-breaker/circuit-breaker-sync.interface.js';
 export type { ResilienceStore } from './store/resilience-store.interface.js';
 export type { RetryBudget } from './retry/retry-budget.interface.js';
+export type { RetryBudgetOptions } from './retry/retry-budget.options.js';
+export { validateRetryBudgetOptions } from './retry/retry-budget.options.js';
+export type { RetryBudgetDelta } from './retry/token-bucket.retry-budget.js';
+export { TokenBucketRetryBudget } from './retry/token-bucket.retry-budget.js';
 export type { CallDurationHistogram } from './circuit-breaker/call-duration.histogram.js';
 export { DEFAULT_DURATION_BUCKETS_MS } from './circuit-breaker/call-duration.histogram.js';
 export type {

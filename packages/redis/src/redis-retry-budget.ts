@@ -1,4 +1,4 @@
-import type { RetryBudget } from '@bulwark/core';
+import { TokenBucketRetryBudget, type RetryBudget } from '@bulwark/core';
 
 /** What a budget needs from its store. */
 export interface RetryBudgetHost {
@@ -7,76 +7,39 @@ export interface RetryBudgetHost {
 }
 
 /**
- * One retry policy's share of the fleet's retry budget. Decisions are local (a token estimate:
- * the fleet's balance at the last sync, plus this replica's deposits, minus its retries); the
- * calls and retries made since are sent in the store's batches and the fleet's balance comes
- * back. While Redis is unreachable it is a plain local token bucket.
+ * One retry policy's share of the fleet's retry budget. Decisions are local, on a token bucket
+ * (`TokenBucketRetryBudget`) holding the fleet's balance at the last sync plus this replica's
+ * deposits and minus its retries; the calls and retries made since are sent in the store's
+ * batches and the fleet's balance comes back. While Redis is unreachable it is a plain local bucket.
  */
 export class RedisRetryBudget implements RetryBudget {
-  /** Calls and retries since the last batch. */
-  calls = 0;
-  retries = 0;
   queued = false;
-  private tokens: number;
-  private refilledAt: number;
+  /** The local bucket: the replica's view of the fleet's. */
+  readonly local: TokenBucketRetryBudget;
 
   constructor(
     readonly name: string,
-    /** The bucket's hash in Redis. */
+    /** The fleet bucket's hash in Redis. */
     readonly hash: string,
-    readonly ratio: number,
-    readonly minRetriesPerSecond: number,
-    readonly maxTokens: number,
+    options: { ratio: number; minRetriesPerSecond: number; maxTokens: number },
     private readonly host: RetryBudgetHost,
-    private readonly now: () => number = Date.now,
   ) {
-    this.tokens = maxTokens;
-    this.refilledAt = now();
+    this.local = new TokenBucketRetryBudget(options);
   }
 
   recordCall(): void {
-    this.calls++;
-    const tokens = this.tokens + this.ratio;
-    this.tokens = tokens > this.maxTokens ? this.maxTokens : tokens;
+    this.local.recordCall();
     if (!this.queued) this.host.budgetChanged(this);
   }
 
   tryRetry(): boolean {
-    this.refill();
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    this.retries++;
-    if (!this.queued) this.host.budgetChanged(this);
-    return true;
+    const granted = this.local.tryRetry();
+    if (granted && !this.queued) this.host.budgetChanged(this);
+    return granted;
   }
 
-  /** The estimate now (tests, health). */
-  get available(): number {
-    this.refill();
-    return this.tokens;
-  }
-
-  /** Takes the deltas for a batch. */
-  takeDeltas(): { calls: number; retries: number } {
-    const deltas = { calls: this.calls, retries: this.retries };
-    this.calls = 0;
-    this.retries = 0;
-    return deltas;
-  }
-
-  /** The fleet's balance after a batch (it already counts the batch's deltas). */
+  /** The fleet's balance after a batch (it already counts the batch's deltas); a debt reads as empty. */
   synced(fleetTokens: number): void {
-    this.tokens = Math.min(this.maxTokens, fleetTokens);
-    this.refilledAt = this.now();
-  }
-
-  /** The trickle of `minRetriesPerSecond`, read lazily (no timer). */
-  private refill(): void {
-    if (this.minRetriesPerSecond === 0) return;
-    const now = this.now();
-    const elapsed = now - this.refilledAt;
-    if (elapsed <= 0) return;
-    this.refilledAt = now;
-    this.tokens = Math.min(this.maxTokens, this.tokens + (elapsed / 1000) * this.minRetriesPerSecond);
+    if (Number.isFinite(fleetTokens)) this.local.tokens = fleetTokens;
   }
 }

@@ -100,7 +100,7 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     if (options === undefined) return undefined;
     let budget = this.budgets.get(name);
     if (budget === undefined) {
-      budget = new RedisRetryBudget(name, `${this.options.prefix}:rb:${encodeURIComponent(name)}`, options.ratio, options.minRetriesPerSecond, options.maxTokens, this);
+      budget = new RedisRetryBudget(name, `${this.options.prefix}:rb:${encodeURIComponent(name)}`, options, this);
       this.budgets.set(name, budget);
     }
     return budget;
@@ -226,12 +226,12 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     const budgetOptions = this.options.retryBudget;
     for (const budget of budgets) {
       budget.queued = false;
-      const { calls: made, retries } = budget.takeDeltas();
+      const { calls: made, retries } = budget.local.drain();
       if (budgetOptions === undefined || made + retries === 0) continue;
       calls.push({
         script: SYNC_RETRY_BUDGET,
         keys: [budget.hash],
-        args: [made, retries, budget.ratio, budget.minRetriesPerSecond, budget.maxTokens, this.options.keyTtlMs],
+        args: [made, retries, budgetOptions.ratio, budgetOptions.minRetriesPerSecond, budgetOptions.maxTokens, this.options.keyTtlMs],
       });
       targets.push(budget);
     }

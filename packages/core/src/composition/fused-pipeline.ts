@@ -4,7 +4,8 @@ import { invokeInScope } from '../context/current-signal.js';
 import { ExecutionScope } from '../context/execution-scope.js';
 import { FallbackPolicy } from '../fallback/fallback.policy.js';
 import type { Operation, ResiliencePolicy } from '../policy/policy.interface.js';
-import { RetryPolicy } from '../retry/retry.policy.js';
+import type { RetryBudget } from '../retry/retry-budget.interface.js';
+import { RetryPolicy, recordBudgetCall } from '../retry/retry.policy.js';
 import type { DeadlineQueue } from '../timeout/deadline-queue.js';
 import { TimedScope } from '../timeout/timed-scope.js';
 import { TimeoutPolicy } from '../timeout/timeout.policy.js';
@@ -33,7 +34,11 @@ export class FusedPipeline {
     private readonly attempts: ResiliencePolicy,
   ) {
     this.sharedClock = breaker !== undefined && timeout !== undefined && breaker.clock === timeout.clock;
+    this.budget = retry?.budget;
   }
+
+  /** The retry's budget: the fused path records the calls it starts (the layered path's retry does its own). */
+  private readonly budget: RetryBudget | undefined;
 
   /** Whether the breaker and the timeout read the same clock (so one reading can serve both). */
   private readonly sharedClock: boolean;
@@ -72,6 +77,7 @@ export class FusedPipeline {
     const { breaker, timeout, bulkhead } = this;
     // Anything but a plain start (an aborted scope, a queue to wait in) takes the layered chain.
     if (scope.aborted || (bulkhead !== undefined && !bulkhead.tryEnter())) return this.layered.run(operation, scope, args, thisArg);
+    if (this.budget !== undefined) recordBudgetCall(this.budget);
     const key = this.fallback?.staleKey(args);
     if (breaker !== undefined && !breaker.admit()) {
       bulkhead?.release();

@@ -10,6 +10,8 @@ import {
   checkNonNegativeInteger,
   checkObject,
 } from '../validation/option-validators.js';
+import type { RetryBudget } from './retry-budget.interface.js';
+import { validateRetryBudgetField, type RetryBudgetOptions } from './retry-budget.options.js';
 
 export interface RetryOptions {
   /** Retries after the first attempt. Default 3 (4 attempts in all); 0 disables retrying. */
@@ -34,6 +36,13 @@ export interface RetryOptions {
   retryOnCircuitOpen?: boolean;
   /** Default false: a `BulkheadFullError` is never retried unless this is true (then it always is). */
   retryOnBulkheadFull?: boolean;
+  /**
+   * Limits retries to a share of calls, so that a blip cannot turn into a retry storm: options
+   * (`{ ratio: 0.1 }`) build a token bucket of the policy's own; a `RetryBudget` (e.g. one shared
+   * by several policies, or a store's fleet-wide one) is used as given. When the budget refuses a
+   * retry, the call ends as if retries had run out. Default: none.
+   */
+  budget?: RetryBudgetOptions | RetryBudget;
 }
 
 /** The retry defaults from the article (`retryOn`/`retryOnResult` default to "every error" / none). */
@@ -66,6 +75,7 @@ export const RETRY_OPTION_KEYS: readonly string[] = Object.freeze([
   'retryOnResult',
   'retryOnCircuitOpen',
   'retryOnBulkheadFull',
+  'budget',
   'name',
   'clock',
   'random',
@@ -93,6 +103,7 @@ export function validateRetryOptions(options: unknown, path: string): void {
   checkFunction(`${path}.retryOnResult`, record['retryOnResult']);
   checkBoolean(`${path}.retryOnCircuitOpen`, record['retryOnCircuitOpen']);
   checkBoolean(`${path}.retryOnBulkheadFull`, record['retryOnBulkheadFull']);
+  validateRetryBudgetField(record['budget'], `${path}.budget`);
   const name = record['name'];
   if (name !== undefined && (typeof name !== 'string' || name === '')) {
     throw new InvalidOptionsError(`${path}.name`, 'must be a non-empty string', name);

@@ -7,7 +7,10 @@ import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { EventEmitter } from '../events/event-emitter.js';
 import { BasePolicy, invoke } from '../policy/base.policy.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import type { RetryBudget } from './retry-budget.interface.js';
+import { isRetryBudget } from './retry-budget.options.js';
 import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from './retry.options.js';
+import { TokenBucketRetryBudget } from './token-bucket.retry-budget.js';
 
 /** Emitted before each wait for a retry. */
 export interface RetryEvent {
@@ -31,6 +34,8 @@ export interface GiveUpEvent {
   readonly error?: unknown;
   /** The last result, when retries ran out on results `retryOnResult` rejected. */
   readonly result?: unknown;
+  /** True when the retry budget refused the next retry (absent otherwise). */
+  readonly budgetExhausted?: true;
 }
 
 /** Cumulative call outcomes since the policy was created ("with retry" = more than one attempt made). */
@@ -60,6 +65,10 @@ export type RetryPolicyOptions = RetryOptions & {
  * or, when the attempts produced results `retryOnResult` rejected, the last result is returned.
  * A cancelled call rejects with the scope's reason.
  *
+ * Retry budget (`budget`): each call records itself once, and each retry must be granted by the
+ * budget first; a refusal ends the call exactly as if retries had run out (original error, or last
+ * result), and is counted in `budgetExhaustedCount`.
+ *
  * Zero delays: no timer is set; the loop still yields one microtask turn (an `await`) between
  * attempts, and checks for cancellation before the next one.
  */
@@ -70,6 +79,8 @@ export class RetryPolicy extends BasePolicy {
   readonly maxRetries: number;
   /** Computes each wait; shared by concurrent calls (it is stateless). */
   readonly backoff: BackoffStrategy;
+  /** Grants or refuses each retry (undefined: retries limited by `maxRetries` only). */
+  readonly budget: RetryBudget | undefined;
 
   private readonly clock: Clock;
   private readonly retryOnPredicate: ((error: unknown, attempt: number) => boolean) | undefined;
@@ -90,6 +101,7 @@ export class RetryPolicy extends BasePolicy {
   private successWithRetry = 0;
   private failedWithRetry = 0;
   private failedWithoutRetry = 0;
+  private budgetExhausted = 0;
 
   constructor(options: RetryPolicyOptions = {}) {
     super();
@@ -113,6 +125,14 @@ export class RetryPolicy extends BasePolicy {
     this.retryOnResult = options.retryOnResult;
     this.retryOnCircuitOpen = options.retryOnCircuitOpen ?? DEFAULT_RETRY_OPTIONS.retryOnCircuitOpen;
     this.retryOnBulkheadFull = options.retryOnBulkheadFull ?? DEFAULT_RETRY_OPTIONS.retryOnBulkheadFull;
+    const budget = options.budget;
+    this.budget =
+      budget === undefined || isRetryBudget(budget) ? budget : new TokenBucketRetryBudget({ ...budget, clock: budget.clock ?? this.clock });
+  }
+
+  /** Calls that ended because the budget refused a retry they would otherwise have made. */
+  get budgetExhaustedCount(): number {
+    return this.budgetExhausted;
   }
 
   /** A snapshot of the cumulative counters (plain numbers, for metrics). */
@@ -127,6 +147,7 @@ export class RetryPolicy extends BasePolicy {
 
   run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
     if (scope.aborted) return Promise.reject(this.gaveUp(0, scope.reason));
+    if (this.budget !== undefined) recordBudgetCall(this.budget);
     // The first attempt without an async frame: a call that succeeds at once costs one `then`.
     return invoke(operation, scope).then(
       (value) => (this.acceptsResult(value) ? this.succeeded(value) : this.continueAfter<T>(1, value, false, operation, scope)),
@@ -149,7 +170,7 @@ export class RetryPolicy extends BasePolicy {
    * @internal The rest of a call whose attempt number `attempt` ended with `outcome` (an error when
    * `failed`, else a result `retryOnResult` rejected): retries with the backoff until an attempt is
    * accepted, retries run out or the scope ends. Composition runs the first attempt inline and
-   * continues here only when it did not succeed.
+   * continues here only when it did not succeed (and records the call in `budget` itself).
    */
   async continueAfter<T>(attempt: number, outcome: unknown, failed: boolean, operation: Operation<T>, scope: ExecutionScope): Promise<T> {
     let previousDelay = 0;
@@ -173,6 +194,8 @@ export class RetryPolicy extends BasePolicy {
         if (failed) throw this.gaveUp(attempt, outcome);
         return this.resultRejected(attempt, outcome) as T;
       }
+      // Asked last: a token is taken only for a retry that will run.
+      if (this.budget !== undefined && !grantsRetry(this.budget)) return this.refusedByBudget<T>(attempt, outcome, failed);
       if (this.retryEmitter.hasListeners) {
         this.retryEmitter.emit(
           failed ? { name: this.name, attempt, delay, error: outcome } : { name: this.name, attempt, delay, result: outcome },
@@ -249,6 +272,22 @@ export class RetryPolicy extends BasePolicy {
     }
   }
 
+  /** Ends a call whose next retry the budget refused, as if retries had run out. */
+  private refusedByBudget<T>(attempts: number, outcome: unknown, failed: boolean): T {
+    this.budgetExhausted++;
+    if (attempts > 1) this.failedWithRetry++;
+    else this.failedWithoutRetry++;
+    if (this.giveUpEmitter.hasListeners) {
+      this.giveUpEmitter.emit(
+        failed
+          ? { name: this.name, attempts, error: outcome, budgetExhausted: true }
+          : { name: this.name, attempts, result: outcome, budgetExhausted: true },
+      );
+    }
+    if (failed) throw outcome;
+    return outcome as T;
+  }
+
   /** Books a failed call and returns what it rejects with, unchanged. */
   private gaveUp(attempts: number, error: unknown): unknown {
     if (attempts > 1) this.failedWithRetry++;
@@ -263,5 +302,29 @@ export class RetryPolicy extends BasePolicy {
     else this.failedWithoutRetry++;
     if (this.giveUpEmitter.hasListeners) this.giveUpEmitter.emit({ name: this.name, attempts, result });
     return result;
+  }
+}
+
+/**
+ * @internal Records a call in `budget`. A budget that throws (a store's, a hand-written one) is
+ * ignored: it must not fail the call it was only told about.
+ */
+export function recordBudgetCall(budget: RetryBudget): void {
+  try {
+    budget.recordCall();
+  } catch {
+    // Nothing to undo: the call goes on unbudgeted.
+  }
+}
+
+/**
+ * Whether `budget` grants a retry. Anything but `true` refuses, a throw included, so that a faulty
+ * budget ends calls with their original error rather than its own (as a throwing `retryOn` does).
+ */
+function grantsRetry(budget: RetryBudget): boolean {
+  try {
+    return budget.tryRetry() === true;
+  } catch {
+    return false;
   }
 }

@@ -23,6 +23,20 @@ export class RetryRegistry extends PolicyRegistry<RetryPolicy, RetryOptions> {
   }
 
   protected build(name: string, options: RetryOptions, path: string): RetryPolicy {
-    return new RetryPolicy({ ...options, name, clock: this.options.clock, validationPath: path });
+    return new RetryPolicy({ ...options, budget: this.budgetFor(name, options), name, clock: this.options.clock, validationPath: path });
+  }
+
+  /**
+   * Which budget limits the policy `name`, most specific first: a `budget` given for this policy
+   * (in `retries.<name>`, or by a decorator or `create`); else the store's fleet-wide budget, when
+   * the store keeps one (a store created with a retry budget applies it to every retry policy);
+   * else `defaults.retry.budget`, a local bucket per policy; else none. The store is asked only
+   * for policies that will use its budget, so it keeps no bucket nobody draws from.
+   */
+  private budgetFor(name: string, options: RetryOptions): RetryOptions['budget'] {
+    const own = options.budget;
+    // Merged options hold the defaults' very object when nothing more specific replaced it.
+    if (own !== undefined && own !== this.options.defaults?.retry?.budget) return own;
+    return this.options.store?.retryBudget?.(name) ?? own;
   }
 }
