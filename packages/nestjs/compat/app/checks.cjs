@@ -60,7 +60,7 @@ async function startDownstream() {
  * `signalSeen()`: what `currentSignal()` returned inside the decorated method;
  * `breakerState(app)`: the `pricing` breaker's state read through `CircuitBreakerRegistry`.
  */
-async function runApp({ NestFactory, AppModule, downstream: { state: downstream, server }, signalSeen, breakerState }) {
+async function runApp({ NestFactory, AppModule, downstream: { state: downstream, server }, signalSeen, breakerState, redis }) {
   let app;
   try {
     app = await NestFactory.create(AppModule, { logger: false });
@@ -117,11 +117,51 @@ async function runApp({ NestFactory, AppModule, downstream: { state: downstream,
     await app.close();
     app = undefined;
     server.close();
+    if (redis !== undefined) await checkRedisStore(redis);
     console.log('all checks passed');
     process.exit(0);
   } catch (error) {
     if (error instanceof CheckFailed) fail(error.message);
     fail(`unexpected error: ${error?.stack ?? error}`);
+  }
+}
+
+/**
+ * @bulwark/redis from its tarball: options are validated; with a Redis (`BULWARK_REDIS_URL`, which
+ * .ci/run sets) two stores stand for two replicas and a force-open on one reaches the other.
+ */
+async function checkRedisStore({ redisStore, Redis, CircuitBreakerPolicy }) {
+  let step = 'redisStore({ client: {} })';
+  let message;
+  try {
+    redisStore({ client: {} });
+  } catch (error) {
+    message = error.message;
+  }
+  expect(step, 'rejects a non-ioredis client, naming the option', /redisStore\.client must be an ioredis client/.test(message ?? ''), true);
+  const url = process.env.BULWARK_REDIS_URL;
+  if (!url) {
+    console.log('redis: BULWARK_REDIS_URL not set; the shared-state check needs a Redis and was skipped');
+    return;
+  }
+  step = 'two redisStore replicas: force-open on one';
+  const prefix = `compat-${process.pid}-${Date.now()}`;
+  const logger = { log() {}, warn() {} };
+  const replicas = [0, 1].map(() => {
+    const client = new Redis(url);
+    const store = redisStore({ client, prefix, logger });
+    const breaker = new CircuitBreakerPolicy({ name: 'pricing' });
+    store.attachCircuitBreaker(breaker);
+    return { client, store, breaker };
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  replicas[0].breaker.forceOpen();
+  const start = Date.now();
+  while (replicas[1].breaker.state !== 'forced-open' && Date.now() - start < 2_000) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(step, 'the other replica\'s state', replicas[1].breaker.state, 'forced-open');
+  for (const { client, store } of replicas) {
+    await store.close();
+    client.disconnect();
   }
 }
 

@@ -19,6 +19,9 @@ const {
   Timeout,
   currentSignal,
 } = require('@bulwark/nestjs');
+const { CircuitBreakerPolicy } = require('@bulwark/core');
+const { redisStore } = require('@bulwark/redis');
+const { Redis } = require('ioredis');
 const { decorateClass, decorateMethod, param, runApp, startDownstream, startWatchdog } = require('./checks.cjs');
 
 const PRICING_CONFIG = 'PRICING_CONFIG';

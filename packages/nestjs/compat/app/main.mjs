@@ -17,6 +17,9 @@ import {
   Timeout,
   currentSignal,
 } from '@bulwark/nestjs';
+import { CircuitBreakerPolicy } from '@bulwark/core';
+import { redisStore } from '@bulwark/redis';
+import { Redis } from 'ioredis';
 import checks from './checks.cjs';
 
 const { decorateClass, decorateMethod, param, runApp, startDownstream, startWatchdog } = checks;
@@ -78,4 +81,5 @@ await runApp({
   downstream,
   signalSeen: () => signalSeen,
   breakerState: (app) => app.get(CircuitBreakerRegistry).get('pricing')?.state,
+  redis: { redisStore, Redis, CircuitBreakerPolicy },
 });
