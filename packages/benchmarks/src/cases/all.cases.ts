@@ -1,5 +1,6 @@
 import { answer, rejecting, resolving, type BenchCase } from '../lib/bench-case.js';
 import { bulwarkOpenCases, bulwarkScopedCases, bulwarkUnscopedCases, enterBulwarkScope } from './bulwark.cases.js';
+import { benchRedis } from '../lib/bench-redis.js';
 import { competitorCases, competitorOpenCases, shutdownCompetitors } from './competitor.cases.js';
 
 /**
@@ -26,12 +27,17 @@ export async function buildCases(condition: Condition): Promise<CaseSet> {
   let closeNest: (() => Promise<void>) | undefined;
   if (condition === 'als-on') {
     await enterBulwarkScope();
-    const { bootBenchContext } = await import('./nest-bench.app.js');
+    const { bootBenchContext, bootStoreBenchContext } = await import('./nest-bench.app.js');
     const { client, app } = await bootBenchContext();
     const observed = await bootBenchContext(true);
+    // The store case needs a Redis: BULWARK_REDIS_URL or redis-server on the PATH (else the row says n/a).
+    const redis = await benchRedis();
+    const shared = redis === undefined ? undefined : await bootStoreBenchContext(redis.url);
     closeNest = async () => {
       await app.close();
       await observed.app.close();
+      await shared?.close();
+      redis?.stop();
     };
     cases.push(
       ...bulwarkScopedCases(),
@@ -39,6 +45,7 @@ export async function buildCases(condition: Condition): Promise<CaseSet> {
       resolving('bulwark.decorated-metrics', () => observed.client.value()),
       resolving('nest.undecorated', () => client.plainValue()),
     );
+    if (shared !== undefined) cases.push(resolving('bulwark.decorated-redis', () => shared.client.value()));
   }
   cases.push(
     ...bulwarkUnscopedCases(),

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, type INestApplication, type INestApplicationContext } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, type DynamicModule, type INestApplication, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CircuitBreaker, Fallback, ResilienceModule, Retry, Timeout } from '@bulwark/nestjs';
 import { Registry } from 'prom-client';
@@ -77,6 +77,34 @@ export class HttpBenchModule {}
   providers: [BenchClient],
 })
 export class MetricsBenchModule {}
+
+/** The same provider with breakers shared through a Redis store (`@bulwark/redis`). */
+async function storeBenchModule(url: string): Promise<{ module: DynamicModule; close(): void }> {
+  const { Redis } = await import('ioredis');
+  const { redisStore } = await import('@bulwark/redis');
+  const client = new Redis(url);
+  @Module({})
+  class StoreBenchModule {}
+  return {
+    module: { module: StoreBenchModule, imports: [ResilienceModule.forRoot({ health: false, store: redisStore({ client, prefix: `bench-${process.pid}` }) })], providers: [BenchClient] },
+    close: () => client.disconnect(),
+  };
+}
+
+/** The decorated provider of an app whose breakers are shared through Redis at `url`. */
+export async function bootStoreBenchContext(url: string): Promise<{ client: BenchClient; app: INestApplicationContext; close(): Promise<void> }> {
+  const { module, close } = await storeBenchModule(url);
+  const app = await NestFactory.createApplicationContext(module, { logger: false });
+  await app.init();
+  return {
+    client: app.get(BenchClient),
+    app,
+    async close() {
+      await app.close();
+      close();
+    },
+  };
+}
 
 /** A booted application context (no HTTP): the decorated provider as the app would inject it. */
 export async function bootBenchContext(withMetrics = false): Promise<{ client: BenchClient; app: INestApplicationContext }> {

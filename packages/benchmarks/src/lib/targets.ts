@@ -68,6 +68,17 @@ function callTargets(calls: CallsAnalysis): TargetResult[] {
       verdict: verdict(metricsOn.overhead.median <= 1_000),
     });
   }
+  const shared = calls.rows.find((one) => one.id === 'bulwark.decorated-redis')?.alsOn;
+  if (shared === undefined) {
+    results.push({ target: 'Same, with the Redis store on (issue 7) ≤ 1.5× the local-only stack', figure: 'no Redis here (set BULWARK_REDIS_URL or install redis-server)', verdict: 'not measured' });
+  } else {
+    const ratio = overheadRatio(shared.overheadSeries, decorated.overheadSeries);
+    results.push({
+      target: 'Same, with the Redis store on (issue 7) ≤ 1.5× the local-only stack',
+      figure: `${int(shared.overhead.median)} ns [${int(shared.overhead.p25)}–${int(shared.overhead.p75)}] vs ${int(decorated.overhead.median)} ns local-only: ${ratioRange(ratio.ratio)}`,
+      verdict: verdict(ratio.ratio.median <= 1.5),
+    });
+  }
   for (const [id, factor, name] of [
     ['cockatiel.wrap', 20, 'cockatiel wrap(retry, breaker, timeout)'],
     ['opossum.breaker', 2, 'opossum default breaker'],
