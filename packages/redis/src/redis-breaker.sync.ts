@@ -1,4 +1,4 @@
-import type { CircuitBreakerPolicy, CircuitBreakerSync, Disposable } from '@bulwark/core';
+import type { CircuitBreakerPolicy, CircuitBreakerState, CircuitBreakerSync, Disposable } from '@bulwark/core';
 
 /** What a breaker's sync needs from its store (so the sync stays a few fields). */
 export interface BreakerSyncHost {
@@ -33,6 +33,9 @@ export class RedisBreakerSync implements CircuitBreakerSync {
   holdsLease = false;
   /** Do not ask for the lease again before this time (ms, wall clock). */
   trialCheckAfter = 0;
+
+  /** A manual transition (force-open, disable, reset) the cluster has not taken yet. */
+  pendingManual: CircuitBreakerState | undefined = undefined;
 
   /** Generation of the last cluster state applied; -1: none yet (the next answer wins). */
   gen = -1;

@@ -60,6 +60,8 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
   private immediate: ReturnType<typeof setImmediate> | undefined;
   /** Set while Redis is believed down, so the outage is logged once. */
   private localOnly = false;
+  /** While local-only: tries Redis again (an idle store has no batch to try it with). */
+  private probeTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: RedisStoreOptions) {
     this.options = resolveRedisStoreOptions(options);
@@ -121,6 +123,7 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.stopProbing();
     this.timer = undefined;
     this.immediate = undefined;
     for (const sync of [...this.syncs.values()]) this.detachCircuitBreaker(sync.breaker);
@@ -339,8 +342,10 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
   private localTransition(sync: RedisBreakerSync, change: CircuitBreakerStateChange): void {
     if (change.reason === 'remote' || this.closed) return;
     if (change.reason === 'manual') {
+      // Kept until the cluster has it: made while Redis is down, it is sent when Redis returns.
       sync.holdsLease = false;
-      void this.sendTransition(sync, change.to, 'manual', 'manual');
+      sync.pendingManual = change.to;
+      void this.sendManual(sync);
       return;
     }
     if (!sync.holdsLease) return;
@@ -350,8 +355,18 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     }
   }
 
-  private async sendTransition(sync: RedisBreakerSync, to: CircuitBreakerState, kind: 'manual' | 'verdict', reason: string): Promise<void> {
-    if (!this.link.available) return; // local-only: the change stays local (see README: resync)
+  /** Sends the breaker's last manual transition, unless a later one replaced it meanwhile. */
+  private async sendManual(sync: RedisBreakerSync): Promise<void> {
+    const to = sync.pendingManual;
+    if (to === undefined || !this.connected) return;
+    if (await this.sendTransition(sync, to, 'manual', 'manual')) {
+      if (sync.pendingManual === to) sync.pendingManual = undefined;
+    }
+  }
+
+  /** True when the cluster took the transition. */
+  private async sendTransition(sync: RedisBreakerSync, to: CircuitBreakerState, kind: 'manual' | 'verdict', reason: string): Promise<boolean> {
+    if (!this.link.available) return false; // local-only: a manual change waits for the resync
     const recovery = sync.breaker.options.recoveryTimeout;
     try {
       const [answer] = await this.link.run(() =>
@@ -364,8 +379,10 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
         ]),
       );
       this.applyAnswer(sync, answer as Answer, false);
+      return true;
     } catch {
       // Redis failed: the change is local until the resync.
+      return false;
     }
   }
 
@@ -408,8 +425,12 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     subscriber.on('error', () => undefined);
     let readyBefore = false;
     subscriber.on('ready', () => {
-      // A reconnected subscriber missed messages: re-read every breaker.
-      if (readyBefore) this.resync();
+      // A reconnected subscriber missed messages: re-read every breaker. It also proves Redis is
+      // back: a local-only store need not wait for its breaker's next trial (closing it resyncs).
+      if (readyBefore) {
+        if (this.localOnly) this.link.breaker.reset();
+        else this.resync();
+      }
       readyBefore = true;
     });
     subscriber.on('message', (channel: string, message: string) => {
@@ -434,19 +455,37 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     if (this.localOnly || this.closed) return;
     this.localOnly = true;
     this.options.logger.warn(`Bulwark: Redis is unreachable; ${this.syncs.size} circuit breaker(s) are local-only until it returns`);
+    // One timer per store, only during an outage: a PING through the link is its trial call.
+    const every = Math.max(50, Math.floor(this.options.redisRecoveryTimeout / 2));
+    this.probeTimer = setInterval(() => {
+      if (this.link.available) this.link.run(() => this.client.ping()).catch(() => undefined);
+    }, every);
+    this.probeTimer.unref();
+  }
+
+  private stopProbing(): void {
+    if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   private cameBack(): void {
     if (!this.localOnly || this.closed) return;
     this.localOnly = false;
+    this.stopProbing();
     this.options.logger.log(`Bulwark: Redis is reachable again; resyncing ${this.syncs.size} circuit breaker(s)`);
     this.resync();
   }
 
-  /** Re-reads every breaker's cluster state (after an outage or a reconnect). */
+  /**
+   * After an outage or a reconnect: a breaker changed by hand meanwhile tells the cluster (that
+   * change is the newest news); every other one re-reads the cluster state.
+   */
   private resync(): void {
     if (this.closed) return;
-    for (const sync of this.syncs.values()) this.requestRead(sync);
+    for (const sync of this.syncs.values()) {
+      if (sync.pendingManual !== undefined) void this.sendManual(sync);
+      else this.requestRead(sync);
+    }
   }
 }
 

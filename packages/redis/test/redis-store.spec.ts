@@ -255,5 +255,25 @@ describe('RedisStore', () => {
       a.forceOpen();
       await waitFor(() => b.state === 'forced-open', 1_000);
     });
+
+    it('a manual transition made while Redis is down reaches the other replicas once it is back, even from an idle store', async () => {
+      const s1 = replica({ redisRecoveryTimeout: 200 }, server.url);
+      const s2 = replica({ redisRecoveryTimeout: 200 }, server.url);
+      const a = breaker(s1, 'idle-dep');
+      const b = breaker(s2, 'idle-dep');
+      await sleep(30);
+      await server.kill();
+      // Traffic on s1 makes its store notice the outage (local-only), then s1 goes idle.
+      for (let i = 0; i < 5; i++) {
+        await succeed(a);
+        await sleep(120);
+      }
+      expect(s1.connected).toBe(false);
+      a.forceOpen(); // cannot reach the cluster now
+      await sleep(50);
+      await server.restart();
+      await waitFor(() => b.state === 'forced-open', 5_000);
+      expect(s1.connected).toBe(true);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import type { ResilienceModuleOptions } from '@bulwark/nestjs';
 import { isDependencyFailure, isTransientFailure } from './downstream.error.js';
-import type { StorefrontTimings } from './storefront.options.js';
+import type { StorefrontOptions, StorefrontTimings } from './storefront.options.js';
 
 /**
  * The storefront's resilience policies, with the article's numbers:
@@ -12,9 +12,15 @@ import type { StorefrontTimings } from './storefront.options.js';
  *   user waiting.
  * - the `internal` timeout profile (3 s) on every call: these are internal services.
  * - `strict`: a decorator naming a policy configured nowhere here fails start-up.
+ * - with `store` (several replicas, `npm run demo:cluster`): every replica shares the breakers.
  */
-export function storefrontResilienceOptions(timings: StorefrontTimings): ResilienceModuleOptions {
+export function storefrontResilienceOptions(
+  timings: StorefrontTimings,
+  { store, admin }: Pick<StorefrontOptions, 'store' | 'admin'> = {},
+): ResilienceModuleOptions {
   return {
+    ...(store === undefined ? {} : { store }),
+    ...(admin === undefined ? {} : { admin }),
     defaults: {
       circuitBreaker: { failureThreshold: 5, recoveryTimeout: timings.recoveryTimeout, isFailure: isDependencyFailure },
       retry: {

@@ -19,7 +19,7 @@ export class StorefrontModule {
     const timings: StorefrontTimings = { ...ARTICLE_TIMINGS, ...options.timings };
     return {
       module: StorefrontModule,
-      imports: [ResilienceModule.forRoot(storefrontResilienceOptions(timings))],
+      imports: [ResilienceModule.forRoot(storefrontResilienceOptions(timings, options))],
       controllers: [HomeController, ProductsController, SearchController, DashboardController],
       providers: [
         { provide: STOREFRONT_OPTIONS, useValue: options },

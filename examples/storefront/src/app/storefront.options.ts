@@ -1,4 +1,5 @@
-import type { CircuitBreakerStateChange } from '@bulwark/core';
+import type { CircuitBreakerStateChange, ResilienceStore } from '@bulwark/core';
+import type { ResilienceAdminOptions } from '@bulwark/nestjs';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 
 /** The storefront's dependencies. */
@@ -34,6 +35,13 @@ export interface StorefrontOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** Called on every breaker transition, after it is logged. */
   onBreakerStateChange?: (change: CircuitBreakerStateChange) => void;
+  /**
+   * Breaker state shared with the other replicas (`npm run demo:cluster` passes a Redis store);
+   * default: none, each process keeps its own breakers.
+   */
+  store?: ResilienceStore;
+  /** The admin routes (`POST /health/resilience/:name/force-open | disable | reset`); default: not mounted. */
+  admin?: ResilienceAdminOptions;
 }
 
 /** Injection token of the `StorefrontOptions`. */

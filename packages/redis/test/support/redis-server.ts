@@ -33,7 +33,7 @@ process.once('exit', () => {
  * once it answers PING. Throws (with the install hint) when `redis-server` is not on the PATH.
  */
 export async function startRedisServer(): Promise<RedisServerHandle> {
-  requireRedisServer();
+  requireRedisServer('a redis-server of their own (they kill and restart it)');
   // A port the OS just handed out can be taken again before redis binds it: try a few.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -65,20 +65,21 @@ let shared: Promise<string> | undefined;
  * one), else a server started for this test file (stopped after it). Specs sharing a server keep
  * apart by key prefix. Specs that kill or restart Redis use `startRedisServer()` instead.
  */
-export function sharedRedisUrl(): Promise<string> {
+export async function sharedRedisUrl(): Promise<string> {
   const url = process.env['BULWARK_REDIS_URL'];
-  if (url !== undefined && url !== '') return Promise.resolve(url);
+  if (url !== undefined && url !== '') return url;
+  requireRedisServer('a real Redis (BULWARK_REDIS_URL, or redis-server to start one)');
   return (shared ??= startRedisServer().then((server) => server.url));
 }
 
 /** Throws a clear error when `redis-server` cannot be run; never skips (CI must run these specs). */
-function requireRedisServer(): void {
+function requireRedisServer(what: string): void {
   const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
   if (probe.error === undefined && probe.status === 0) return;
   const hint = process.env['CI']
-    ? '.ci/run installs it (and sets BULWARK_REDIS_URL); this CI run did not.'
-    : 'install it (Debian/Ubuntu: `sudo apt-get install redis-server`) or set BULWARK_REDIS_URL to a Redis you can flush.';
-  throw new Error(`These specs need a real Redis: redis-server is not on the PATH and BULWARK_REDIS_URL is not set; ${hint}`);
+    ? '.ci/run installs it; this CI run did not.'
+    : 'install it: `sudo apt-get install redis-server` (Debian/Ubuntu).';
+  throw new Error(`These specs need ${what}, and redis-server is not on the PATH: ${hint}`);
 }
 
 async function spawnRedis(port: number): Promise<ChildProcess> {

@@ -1,0 +1,205 @@
+import { afterAll } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/replica-app.mjs', import.meta.url));
+const READY_TIMEOUT_MS = 20_000;
+
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'forced-open' | 'disabled';
+
+/** A `{"event":"state"}` line of a replica: a transition of its `downstream` breaker. */
+export interface StateEvent {
+  readonly replica: string;
+  readonly name: string;
+  readonly from: BreakerState;
+  readonly to: BreakerState;
+  readonly reason?: string;
+  /** The replica's `Date.now()` (same machine, same clock as the test process). */
+  readonly at: number;
+}
+
+/** A `{"event":"redis"}` line: the replica's own ioredis client connected or lost Redis. */
+export interface RedisEvent {
+  readonly status: 'ready' | 'close';
+  readonly at: number;
+}
+
+export interface ReplicaOptions {
+  readonly downstreamUrl: string;
+  /** Without it, `STORE=off`: local-only breakers. */
+  readonly redisUrl?: string;
+  /** Key prefix of the store: one per test run, so runs sharing a Redis never meet. */
+  readonly prefix?: string;
+  readonly failureThreshold: number;
+  readonly recoveryTimeoutMs: number;
+}
+
+/** Every replica this test file spawned: stopped after its tests and, at the latest, when it exits. */
+const running = new Set<ReplicaProcess>();
+afterAll(async () => {
+  await Promise.all([...running].map((replica) => replica.stop()));
+});
+process.once('exit', () => {
+  for (const replica of running) replica.killNow();
+});
+
+/** One `node replica-app.mjs`, its event lines parsed as they come. */
+export class ReplicaProcess {
+  readonly states: StateEvent[] = [];
+  readonly redis: RedisEvent[] = [];
+  url = '';
+  private readonly child: ChildProcess;
+  private output = '';
+  private exited = false;
+
+  private constructor(
+    readonly id: string,
+    options: ReplicaOptions,
+  ) {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_OPTIONS: '', // Jest's --experimental-vm-modules is not for the children
+      REPLICA: id,
+      PORT: '0',
+      DOWNSTREAM_URL: options.downstreamUrl,
+      FAILURE_THRESHOLD: String(options.failureThreshold),
+      RECOVERY_TIMEOUT_MS: String(options.recoveryTimeoutMs),
+      STORE: options.redisUrl === undefined ? 'off' : 'on',
+      REDIS_URL: options.redisUrl ?? '',
+      PREFIX: options.prefix ?? 'bulwark',
+    };
+    this.child = spawn(process.execPath, [FIXTURE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(this);
+    this.child.once('exit', () => {
+      this.exited = true;
+      running.delete(this);
+    });
+    let pending = '';
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        this.line(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+      }
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
+  }
+
+  /** Spawns the replica and resolves once it listens. */
+  static async start(id: string, options: ReplicaOptions): Promise<ReplicaProcess> {
+    const replica = new ReplicaProcess(id, options);
+    try {
+      await waitFor(() => replica.url !== '' || replica.exited, `${id} ready`, READY_TIMEOUT_MS);
+      if (replica.url === '') throw new Error('exited before it was ready');
+    } catch (error) {
+      await replica.stop();
+      throw new Error(`replica ${id} did not start: ${(error as Error).message}\n${replica.output}`);
+    }
+    return replica;
+  }
+
+  /** The breaker's state as its events tell it at time `t` (closed before any event). */
+  stateAt(t: number): BreakerState {
+    let state: BreakerState = 'closed';
+    for (const event of this.states) {
+      if (event.at > t) break;
+      state = event.to;
+    }
+    return state;
+  }
+
+  /** The breaker's latest state. */
+  get state(): BreakerState {
+    return this.states.at(-1)?.to ?? 'closed';
+  }
+
+  /** The first transition to `to` at or after `since`. */
+  firstTo(to: BreakerState, since: number): StateEvent | undefined {
+    return this.states.find((event) => event.to === to && event.at >= since);
+  }
+
+  /** `GET path` on this replica: HTTP status and parsed body. */
+  async get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(this.url + path, { signal: AbortSignal.timeout(5_000) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  /** `POST <health>/downstream/<action>` with the admin header. */
+  async admin(action: 'force-open' | 'disable' | 'reset'): Promise<number> {
+    const response = await fetch(`${this.url}/health/resilience/downstream/${action}`, {
+      method: 'POST',
+      headers: { 'x-admin': 'yes' },
+      signal: AbortSignal.timeout(5_000),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  /** What the replica printed besides its event lines (for failure messages). */
+  get log(): string {
+    return this.output;
+  }
+
+  /** SIGTERM (the app closes), SIGKILL after 2 s. */
+  stop(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      const force = setTimeout(() => this.child.kill('SIGKILL'), 2_000);
+      this.child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+
+  /** @internal For the process exit hook: no waiting possible there. */
+  killNow(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  private line(text: string): void {
+    if (!text.startsWith('{"event"')) {
+      this.keep(`${text}\n`);
+      return;
+    }
+    const event = JSON.parse(text) as { event: string; port?: number } & StateEvent & RedisEvent;
+    if (event.event === 'ready') this.url = `http://127.0.0.1:${event.port}`;
+    else if (event.event === 'state') this.states.push(event);
+    else if (event.event === 'redis') this.redis.push({ status: event.status, at: event.at });
+  }
+
+  private keep(text: string): void {
+    this.output = (this.output + text).slice(-4_000);
+  }
+}
+
+/** Starts `count` replicas `r1`..`rN` in parallel. */
+export async function startReplicas(count: number, options: ReplicaOptions): Promise<ReplicaProcess[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => ReplicaProcess.start(`r${i + 1}`, options)));
+  const failed = started.find((result) => result.status === 'rejected');
+  const replicas = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  if (failed !== undefined) {
+    await stopReplicas(replicas);
+    throw failed.reason;
+  }
+  return replicas;
+}
+
+export async function stopReplicas(replicas: readonly ReplicaProcess[]): Promise<void> {
+  await Promise.all(replicas.map((replica) => replica.stop()));
+}
+
+/** Polls `condition` every 5 ms until it holds; throws naming `what` after `limitMs`. */
+export async function waitFor(condition: () => boolean, what: string, limitMs: number): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
