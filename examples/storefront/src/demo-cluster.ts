@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ChaosServer } from './downstreams/chaos-server.js';
 import { startDownstreams, type Downstreams } from './downstreams/downstreams.js';
-import { ClusterTraffic, sleep } from './cluster/cluster-traffic.js';
-import { redisServerVersion, startRedisServer } from './cluster/redis-server.js';
+import { redisServerVersion, sleep, startRedisServer, waitFor } from '@bulwark/local-cluster';
+import { ClusterTraffic } from './cluster/cluster-traffic.js';
 import { ReplicaProcess, type ReplicaTransition } from './cluster/replica-process.js';
 
 const REPLICAS = 3;
@@ -53,12 +53,12 @@ async function main(): Promise<number> {
   watchdog.unref();
 
   const startedAt = Date.now();
-  const redis = await startRedisServer(version);
+  const redis = await startRedisServer();
   const downstreams = await startDownstreams();
   const context: Context = { downstreams, adminToken: randomBytes(16).toString('hex') };
   try {
     console.log(`Bulwark cluster demo: ${REPLICAS} storefront replicas, one pricing service, and Redis.\n`);
-    console.log(`  redis     ${redis.url} (redis-server ${redis.version}, started by the demo)`);
+    console.log(`  redis     ${redis.url} (redis-server ${version}, started by the demo)`);
     console.log(`  pricing   ${downstreams.pricing.url}`);
     console.log(
       `  breakers  open after ${THRESHOLD} consecutive failures, half-open after ${RECOVERY_MS / 1_000} s;` +
@@ -211,12 +211,8 @@ function summary(local: RoundFigures, shared: RoundFigures, elapsedMs: number): 
   return lines.join('\n');
 }
 
-async function until(condition: () => boolean, what: string, limitMs: number): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
+function until(condition: () => boolean, what: string, limitMs: number): Promise<void> {
+  return waitFor(condition, what, limitMs, 10);
 }
 
 main().then(

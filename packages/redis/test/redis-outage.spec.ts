@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sleep, waitFor } from '@bulwark/local-cluster';
 import { countByStatus, ReplicaLoad, type UserCall } from './support/replica-load.js';
-import { sleep, startReplicas, stopReplicas, waitFor, type BreakerState, type ReplicaProcess } from './support/replica-process.js';
+import { startReplicas, stopReplicas, type BreakerState, type ReplicaProcess } from './support/replica-process.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { TestDownstream } from './support/test-downstream.js';
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sleep, waitFor } from '@bulwark/local-cluster';
 import { countByStatus, ReplicaLoad } from './support/replica-load.js';
-import { sleep, startReplicas, stopReplicas, waitFor, type BreakerState, type ReplicaProcess } from './support/replica-process.js';
+import { startReplicas, stopReplicas, type BreakerState, type ReplicaProcess } from './support/replica-process.js';
 import { sharedRedisUrl } from './support/redis-server.js';
 import { maxConcurrency, TestDownstream } from './support/test-downstream.js';
 

@@ -1,3 +1,4 @@
+import { LoadLoop } from '@bulwark/local-cluster';
 import type { ReplicaProcess } from './replica-process.js';
 
 const PRODUCTS = ['1', '2', '3', '4', '5', '6', '7', '8'];
@@ -23,17 +24,18 @@ export class ClusterTraffic {
   readonly tally: TrafficTally = { requests: 0, live: 0, cached: 0, unavailable: 0, failed: 0 };
   /** Per replica, the products it has priced live (and can therefore show cached later). */
   private readonly priced = new Map<string, Set<string>>();
-  private running = false;
-  private loops: Promise<void>[] = [];
+  private readonly loop: LoadLoop<ReplicaProcess>;
 
   constructor(
     private readonly replicas: readonly ReplicaProcess[],
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    // Each replica starts at its own place in the catalogue.
+    this.loop = new LoadLoop(replicas, intervalMs, (replica, n, position) => this.request(replica, PRODUCTS[(position + n) % PRODUCTS.length]!));
+  }
 
   start(): void {
-    this.running = true;
-    this.loops = this.replicas.map((replica, i) => this.loop(replica, i));
+    this.loop.start();
   }
 
   /** Whether every replica has priced the whole catalogue live at least once. */
@@ -41,18 +43,8 @@ export class ClusterTraffic {
     return this.replicas.every((replica) => (this.priced.get(replica.id)?.size ?? 0) === PRODUCTS.length);
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.loops);
-  }
-
-  private async loop(replica: ReplicaProcess, offset: number): Promise<void> {
-    await sleep((offset * this.intervalMs) / this.replicas.length);
-    for (let i = offset; this.running; i++) {
-      const started = Date.now();
-      await this.request(replica, PRODUCTS[i % PRODUCTS.length]!);
-      await sleep(Math.max(0, this.intervalMs - (Date.now() - started)));
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async request(replica: ReplicaProcess, product: string): Promise<void> {
@@ -76,8 +68,4 @@ export class ClusterTraffic {
       this.tally.failed++;
     }
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

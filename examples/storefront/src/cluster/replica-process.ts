@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { NodeProcess } from '@bulwark/local-cluster';
 import { fileURLToPath } from 'node:url';
 
 const ENTRY = fileURLToPath(new URL('../cluster-replica.js', import.meta.url));
@@ -21,22 +21,23 @@ export interface ReplicaEnvironment {
   readonly recoveryTimeoutMs: number;
 }
 
+/** A stdout line of `cluster-replica.js`: `ready` (with `port`) or `state`. */
+type ReplicaLine = { event?: string; port?: number } & Omit<ReplicaTransition, 'replica'>;
+
 /** One storefront replica (`dist/cluster-replica.js`) in its own Node process. */
 export class ReplicaProcess {
   readonly transitions: ReplicaTransition[] = [];
   url = '';
-  private readonly child: ChildProcess;
+  private readonly child: NodeProcess<ReplicaLine>;
   private readonly listeners = new Set<(transition: ReplicaTransition) => void>();
-  private errors = '';
 
   private constructor(
     readonly id: string,
     environment: ReplicaEnvironment,
   ) {
-    this.child = spawn(process.execPath, [ENTRY], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    this.child = new NodeProcess({
+      entry: ENTRY,
       env: {
-        ...process.env,
         REPLICA: id,
         PRICING_URL: environment.downstreams.pricing,
         RANKING_URL: environment.downstreams.ranking,
@@ -45,32 +46,20 @@ export class ReplicaProcess {
         ADMIN_TOKEN: environment.adminToken,
         RECOVERY_TIMEOUT_MS: String(environment.recoveryTimeoutMs),
       },
-    });
-    process.once('exit', this.killNow);
-    let pending = '';
-    this.child.stdout!.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        this.line(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-      }
-    });
-    this.child.stderr!.on('data', (chunk: Buffer) => {
-      this.errors = (this.errors + chunk.toString()).slice(-4_000);
+      onLine: (line) => this.line(line),
+      // The replica closes its app within 2 s of SIGTERM; a second more before SIGKILL.
+      stopGraceMs: 3_000,
     });
   }
 
   /** Starts a replica and resolves once it listens. */
   static async start(id: string, environment: ReplicaEnvironment): Promise<ReplicaProcess> {
     const replica = new ReplicaProcess(id, environment);
-    const until = Date.now() + 20_000;
-    while (replica.url === '') {
-      if (replica.child.exitCode !== null || Date.now() > until) {
-        await replica.stop();
-        throw new Error(`replica ${id} did not start:\n${replica.errors}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      const ready = await replica.child.ready(20_000);
+      replica.url = `http://127.0.0.1:${ready.port}`;
+    } catch {
+      throw new Error(`replica ${id} did not start:\n${replica.child.log}`);
     }
     return replica;
   }
@@ -103,35 +92,13 @@ export class ReplicaProcess {
   }
 
   stop(): Promise<void> {
-    process.off('exit', this.killNow);
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const force = setTimeout(() => this.child.kill('SIGKILL'), 3_000);
-      this.child.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      this.child.kill('SIGTERM');
-    });
+    return this.child.stop();
   }
 
-  private readonly killNow = (): void => {
-    this.child.kill('SIGKILL');
-  };
-
-  private line(text: string): void {
-    let event: { event?: string; port?: number } & Omit<ReplicaTransition, 'replica'>;
-    try {
-      event = JSON.parse(text) as typeof event;
-    } catch {
-      return; // not one of ours (a library writing to stdout)
-    }
-    if (event.event === 'ready') {
-      this.url = `http://127.0.0.1:${event.port}`;
-    } else if (event.event === 'state') {
-      const transition: ReplicaTransition = { replica: this.id, name: event.name, from: event.from, to: event.to, at: event.at, ...(event.reason === undefined ? {} : { reason: event.reason }) };
-      this.transitions.push(transition);
-      for (const listener of this.listeners) listener(transition);
-    }
+  private line(event: ReplicaLine): void {
+    if (event.event !== 'state') return;
+    const transition: ReplicaTransition = { replica: this.id, name: event.name, from: event.from, to: event.to, at: event.at, ...(event.reason === undefined ? {} : { reason: event.reason }) };
+    this.transitions.push(transition);
+    for (const listener of this.listeners) listener(transition);
   }
 }

@@ -37,7 +37,7 @@ export async function buildCases(condition: Condition): Promise<CaseSet> {
       await app.close();
       await observed.app.close();
       await shared?.close();
-      redis?.stop();
+      await redis?.stop();
     };
     cases.push(
       ...bulwarkScopedCases(),

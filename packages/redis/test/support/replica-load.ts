@@ -1,3 +1,4 @@
+import { LoadLoop, sleep } from '@bulwark/local-cluster';
 import type { ReplicaProcess } from './replica-process.js';
 
 /** One user call: `GET /call` on a replica. Status 0: no HTTP answer (connection error, 5 s timeout). */
@@ -17,24 +18,20 @@ export class ReplicaLoad {
   readonly calls: UserCall[] = [];
   /** Start times of the calls in flight. */
   private readonly inFlight = new Set<{ start: number }>();
-  private running = false;
-  private loops: Promise<void>[] = [];
+  private readonly loop: LoadLoop<ReplicaProcess>;
 
-  constructor(
-    private readonly replicas: readonly ReplicaProcess[],
-    private readonly intervalMs: number,
-  ) {}
+  constructor(replicas: readonly ReplicaProcess[], intervalMs: number) {
+    this.loop = new LoadLoop(replicas, intervalMs, (replica) => this.call(replica));
+  }
 
   start(): this {
-    this.running = true;
-    this.loops = this.replicas.map((replica, i) => this.loop(replica, (i * this.intervalMs) / this.replicas.length));
+    this.loop.start();
     return this;
   }
 
   /** Stops the loops and waits for the calls in flight. */
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.loops);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Resolves once every call that started at or before `time` has ended (so `between` sees them all). */
@@ -47,26 +44,20 @@ export class ReplicaLoad {
     return this.calls.filter((call) => call.start >= from && call.start <= to);
   }
 
-  private async loop(replica: ReplicaProcess, offsetMs: number): Promise<void> {
-    await sleep(offsetMs);
-    while (this.running) {
-      const start = Date.now();
-      const pending = { start };
-      this.inFlight.add(pending);
-      let status = 0;
-      try {
-        const response = await fetch(`${replica.url}/call`, { signal: AbortSignal.timeout(5_000) });
-        await response.arrayBuffer();
-        status = response.status;
-      } catch {
-        status = 0;
-      }
-      const end = Date.now();
-      this.inFlight.delete(pending);
-      this.calls.push({ replica: replica.id, start, end, status });
-      const wait = this.intervalMs - (end - start);
-      if (wait > 0) await sleep(wait);
+  private async call(replica: ReplicaProcess): Promise<void> {
+    const start = Date.now();
+    const pending = { start };
+    this.inFlight.add(pending);
+    let status = 0;
+    try {
+      const response = await fetch(`${replica.url}/call`, { signal: AbortSignal.timeout(5_000) });
+      await response.arrayBuffer();
+      status = response.status;
+    } catch {
+      status = 0;
     }
+    this.inFlight.delete(pending);
+    this.calls.push({ replica: replica.id, start, end: Date.now(), status });
   }
 }
 
@@ -75,8 +66,4 @@ export function countByStatus(calls: readonly UserCall[]): Record<number, number
   const counts: Record<number, number> = {};
   for (const call of calls) counts[call.status] = (counts[call.status] ?? 0) + 1;
   return counts;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

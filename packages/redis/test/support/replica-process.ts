@@ -1,5 +1,5 @@
 import { afterAll } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { NodeProcess } from '@bulwark/local-cluster';
 import { fileURLToPath } from 'node:url';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/replica-app.mjs', import.meta.url));
@@ -24,6 +24,9 @@ export interface RedisEvent {
   readonly at: number;
 }
 
+/** A stdout line of replica-app.mjs: `ready` (with `port`), `state` or `redis`. */
+type EventLine = { event: string; port?: number } & StateEvent & RedisEvent;
+
 export interface ReplicaOptions {
   readonly downstreamUrl: string;
   /** Without it, `STORE=off`: local-only breakers. */
@@ -34,13 +37,10 @@ export interface ReplicaOptions {
   readonly recoveryTimeoutMs: number;
 }
 
-/** Every replica this test file spawned: stopped after its tests and, at the latest, when it exits. */
-const running = new Set<ReplicaProcess>();
+/** Every replica this test file spawned: stopped after its tests (killed, at the latest, when the process exits). */
+const spawned = new Set<ReplicaProcess>();
 afterAll(async () => {
-  await Promise.all([...running].map((replica) => replica.stop()));
-});
-process.once('exit', () => {
-  for (const replica of running) replica.killNow();
+  await stopReplicas([...spawned]);
 });
 
 /** One `node replica-app.mjs`, its event lines parsed as they come. */
@@ -48,53 +48,38 @@ export class ReplicaProcess {
   readonly states: StateEvent[] = [];
   readonly redis: RedisEvent[] = [];
   url = '';
-  private readonly child: ChildProcess;
-  private output = '';
-  private exited = false;
+  private readonly child: NodeProcess<EventLine>;
 
   private constructor(
     readonly id: string,
     options: ReplicaOptions,
   ) {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_OPTIONS: '', // Jest's --experimental-vm-modules is not for the children
-      REPLICA: id,
-      PORT: '0',
-      DOWNSTREAM_URL: options.downstreamUrl,
-      FAILURE_THRESHOLD: String(options.failureThreshold),
-      RECOVERY_TIMEOUT_MS: String(options.recoveryTimeoutMs),
-      STORE: options.redisUrl === undefined ? 'off' : 'on',
-      REDIS_URL: options.redisUrl ?? '',
-      PREFIX: options.prefix ?? 'bulwark',
-    };
-    this.child = spawn(process.execPath, [FIXTURE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(this);
-    this.child.once('exit', () => {
-      this.exited = true;
-      running.delete(this);
+    this.child = new NodeProcess({
+      entry: FIXTURE,
+      env: {
+        NODE_OPTIONS: '', // Jest's --experimental-vm-modules is not for the children
+        REPLICA: id,
+        PORT: '0',
+        DOWNSTREAM_URL: options.downstreamUrl,
+        FAILURE_THRESHOLD: String(options.failureThreshold),
+        RECOVERY_TIMEOUT_MS: String(options.recoveryTimeoutMs),
+        STORE: options.redisUrl === undefined ? 'off' : 'on',
+        REDIS_URL: options.redisUrl ?? '',
+        PREFIX: options.prefix ?? 'bulwark',
+      },
+      onLine: (line) => this.line(line),
     });
-    let pending = '';
-    this.child.stdout!.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        this.line(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-      }
-    });
-    this.child.stderr!.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
+    spawned.add(this);
   }
 
   /** Spawns the replica and resolves once it listens. */
   static async start(id: string, options: ReplicaOptions): Promise<ReplicaProcess> {
     const replica = new ReplicaProcess(id, options);
     try {
-      await waitFor(() => replica.url !== '' || replica.exited, `${id} ready`, READY_TIMEOUT_MS);
-      if (replica.url === '') throw new Error('exited before it was ready');
+      const ready = await replica.child.ready(READY_TIMEOUT_MS, `${id} ready`);
+      replica.url = `http://127.0.0.1:${ready.port}`;
     } catch (error) {
-      await replica.stop();
-      throw new Error(`replica ${id} did not start: ${(error as Error).message}\n${replica.output}`);
+      throw new Error(`replica ${id} did not start: ${(error as Error).message}\n${replica.log}`);
     }
     return replica;
   }
@@ -138,40 +123,17 @@ export class ReplicaProcess {
 
   /** What the replica printed besides its event lines (for failure messages). */
   get log(): string {
-    return this.output;
+    return this.child.log;
   }
 
   /** SIGTERM (the app closes), SIGKILL after 2 s. */
   stop(): Promise<void> {
-    if (this.exited) return Promise.resolve();
-    return new Promise((resolve) => {
-      const force = setTimeout(() => this.child.kill('SIGKILL'), 2_000);
-      this.child.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      this.child.kill('SIGTERM');
-    });
+    return this.child.stop();
   }
 
-  /** @internal For the process exit hook: no waiting possible there. */
-  killNow(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
-  }
-
-  private line(text: string): void {
-    if (!text.startsWith('{"event"')) {
-      this.keep(`${text}\n`);
-      return;
-    }
-    const event = JSON.parse(text) as { event: string; port?: number } & StateEvent & RedisEvent;
-    if (event.event === 'ready') this.url = `http://127.0.0.1:${event.port}`;
-    else if (event.event === 'state') this.states.push(event);
+  private line(event: EventLine): void {
+    if (event.event === 'state') this.states.push(event);
     else if (event.event === 'redis') this.redis.push({ status: event.status, at: event.at });
-  }
-
-  private keep(text: string): void {
-    this.output = (this.output + text).slice(-4_000);
   }
 }
 
@@ -189,17 +151,4 @@ export async function startReplicas(count: number, options: ReplicaOptions): Pro
 
 export async function stopReplicas(replicas: readonly ReplicaProcess[]): Promise<void> {
   await Promise.all(replicas.map((replica) => replica.stop()));
-}
-
-/** Polls `condition` every 5 ms until it holds; throws naming `what` after `limitMs`. */
-export async function waitFor(condition: () => boolean, what: string, limitMs: number): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
