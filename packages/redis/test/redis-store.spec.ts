@@ -256,6 +256,29 @@ describe('RedisStore', () => {
       await waitFor(() => b.state === 'forced-open', 1_000);
     });
 
+    it('a slow Redis (every command stalled) costs no call any time: Redis calls time out, the store goes local-only, then comes back', async () => {
+      const warnings: string[] = [];
+      const s1 = replica({ redisRecoveryTimeout: 200, commandTimeoutMs: 50, logger: { log: () => undefined, warn: (m: string) => warnings.push(m) } }, server.url);
+      const a = breaker(s1, 'slow-dep');
+      await sleep(30);
+      const admin = new Redis(server.url);
+      await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+      let slowest = 0;
+      for (let i = 0; i < 60; i++) {
+        const start = performance.now();
+        await fail(a); // failures are sent at once: each batch waits on the stalled Redis
+        a.reset();
+        slowest = Math.max(slowest, performance.now() - start);
+        await sleep(10);
+      }
+      expect(slowest).toBeLessThan(40);
+      expect(s1.connected).toBe(false);
+      expect(warnings.filter((w) => w.includes('local-only'))).toHaveLength(1);
+      a.forceOpen(); // nothing here needs the dependency; the store's own probe finds Redis again
+      await waitFor(() => s1.connected, 5_000);
+      admin.disconnect();
+    });
+
     it('a manual transition made while Redis is down reaches the other replicas once it is back, even from an idle store', async () => {
       const s1 = replica({ redisRecoveryTimeout: 200 }, server.url);
       const s2 = replica({ redisRecoveryTimeout: 200 }, server.url);
