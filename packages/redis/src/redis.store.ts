@@ -213,7 +213,6 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     this.pendingOutcomes = 0;
     const calls: ScriptCall[] = [];
     const targets: Array<{ sync: RedisBreakerSync; authoritative: boolean } | RedisRetryBudget> = [];
-    const ttl = (sync: RedisBreakerSync): number => Math.max(this.options.keyTtlMs, 2 * sync.breaker.options.recoveryTimeout);
     for (const sync of syncs) {
       sync.queued = false;
       if (sync.readDue) {
@@ -223,18 +222,18 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
       }
       if (!sync.hasCounts) continue;
       const counts = sync.takeCounts();
-      calls.push({ script: RECORD_OUTCOMES, keys: [sync.hash], args: [this.channel, sync.id, this.origin, ttl(sync), ...this.recordArgs(sync, counts)] });
+      calls.push({ script: RECORD_OUTCOMES, keys: [sync.hash], args: [this.channel, sync.id, this.origin, this.keyTtl(sync), ...this.recordArgs(sync, counts)] });
       targets.push({ sync, authoritative: false });
     }
-    const budgetOptions = this.options.retryBudget;
     for (const budget of budgets) {
       budget.queued = false;
       const { calls: made, retries } = budget.local.drain();
-      if (budgetOptions === undefined || made + retries === 0) continue;
+      if (made + retries === 0) continue;
+      const { ratio, minRetriesPerSecond, maxTokens } = budget.local;
       calls.push({
         script: SYNC_RETRY_BUDGET,
         keys: [budget.hash],
-        args: [made, retries, budgetOptions.ratio, budgetOptions.minRetriesPerSecond, budgetOptions.maxTokens, this.options.keyTtlMs],
+        args: [made, retries, ratio, minRetriesPerSecond, maxTokens, this.options.keyTtlMs],
       });
       targets.push(budget);
     }
@@ -261,6 +260,17 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
         this.schedule(urgent);
       }
     }
+  }
+
+  /** One script call through the link (timeout + breaker), its answer. */
+  private async runScript(call: ScriptCall): Promise<unknown> {
+    const [answer] = await this.link.run(() => this.scripts.batch([call]));
+    return answer;
+  }
+
+  /** How long a breaker's keys live in Redis without news: `keyTtlMs`, at least twice its recovery timeout. */
+  private keyTtl(sync: RedisBreakerSync): number {
+    return Math.max(this.options.keyTtlMs, 2 * sync.breaker.options.recoveryTimeout);
   }
 
   /** A batch of outcomes and the mode and thresholds the script judges them with. */
@@ -304,15 +314,7 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
   private async requestTrial(sync: RedisBreakerSync): Promise<void> {
     const recovery = sync.breaker.options.recoveryTimeout;
     try {
-      const [answer] = await this.link.run(() =>
-        this.scripts.batch([
-          {
-            script: ACQUIRE_TRIAL,
-            keys: [sync.hash, sync.lease],
-            args: [this.origin, recovery, recovery, Math.max(this.options.keyTtlMs, 2 * recovery)],
-          },
-        ]),
-      );
+      const answer = await this.runScript({ script: ACQUIRE_TRIAL, keys: [sync.hash, sync.lease], args: [this.origin, recovery, recovery, this.keyTtl(sync)] });
       const [granted, state, ageMs, gen] = answer as [number, string, number, number];
       if (granted === 1) {
         sync.trial = 'granted';
@@ -367,17 +369,12 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
   /** True when the cluster took the transition. */
   private async sendTransition(sync: RedisBreakerSync, to: CircuitBreakerState, kind: 'manual' | 'verdict', reason: string): Promise<boolean> {
     if (!this.link.available) return false; // local-only: a manual change waits for the resync
-    const recovery = sync.breaker.options.recoveryTimeout;
     try {
-      const [answer] = await this.link.run(() =>
-        this.scripts.batch([
-          {
-            script: TRANSITION,
-            keys: [sync.hash, sync.lease],
-            args: [this.channel, sync.id, this.origin, Math.max(this.options.keyTtlMs, 2 * recovery), to, kind, reason],
-          },
-        ]),
-      );
+      const answer = await this.runScript({
+        script: TRANSITION,
+        keys: [sync.hash, sync.lease],
+        args: [this.channel, sync.id, this.origin, this.keyTtl(sync), to, kind, reason],
+      });
       this.applyAnswer(sync, answer as Answer, false);
       return true;
     } catch {

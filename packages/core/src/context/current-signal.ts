@@ -21,9 +21,8 @@ export function currentSignal(): AbortSignal | undefined {
   return storage.getStore()?.signal;
 }
 
-/** Runs `fn` with `scope` as the current scope (no context switch when it already is). */
+/** Runs `fn` with `scope` as the current scope (`run` itself skips the switch when it already is). */
 export function runInScope<R>(scope: ExecutionScope, fn: () => R): R {
-  if (storage.getStore() === scope) return fn();
   return storage.run(scope, fn);
 }
 
@@ -33,6 +32,5 @@ export function runInScope<R>(scope: ExecutionScope, fn: () => R): R {
  * allocating that closure per call.
  */
 export function invokeInScope<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
-  if (storage.getStore() === scope) return invoke(operation, scope);
   return storage.run(scope, invoke<T>, operation, scope);
 }
