@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { LoadLoop } from './load-loop.js';
 import { sleep } from './sleep.js';
 
@@ -32,19 +32,31 @@ describe('LoadLoop', () => {
     expect(calls[0]).toBe('a0:0'); // b starts half an interval later
   });
 
-  it('calls again right away when a call took longer than the interval', async () => {
-    const starts: number[] = [];
-    const loop = new LoadLoop(['slow'], 5, async () => {
-      starts.push(Date.now());
-      await sleep(20);
-    });
+  it('calls again right away when a call took longer than the interval, and waits out the rest otherwise', async () => {
+    // Fake time: the loop's pacing is judged by the clock it reads, not by how busy the machine is.
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const starts: number[] = [];
+      const durations = [80, 80, 20, 60]; // the last overruns too, so stopping needs no timer
+      const loop: LoadLoop<string> = new LoadLoop(['slow'], 50, async (_target, n) => {
+        starts.push(Date.now());
+        jest.setSystemTime(Date.now() + durations[n]!);
+        if (n === durations.length - 1) void loop.stop();
+      });
 
-    loop.start();
-    await sleep(70);
-    await loop.stop();
-
-    expect(starts.length).toBeGreaterThanOrEqual(2);
-    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeLessThan(40);
+      loop.start();
+      await jest.advanceTimersByTimeAsync(0); // the first target's stagger is 0 ms
+      // Calls 0 and 1 overran the 50 ms interval: each next call started without any timer.
+      expect(starts).toEqual([0, 80, 160]);
+      // Call 2 took 20 ms: the loop sleeps the 30 ms left of its interval, not a moment less.
+      await jest.advanceTimersByTimeAsync(29);
+      expect(starts).toEqual([0, 80, 160]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(starts).toEqual([0, 80, 160, 210]);
+      await loop.stop();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('makes no call when stopped during the staggered start', async () => {

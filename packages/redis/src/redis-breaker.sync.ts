@@ -41,7 +41,7 @@ export class RedisBreakerSync implements CircuitBreakerSync {
   gen = -1;
 
   /** The breaker's state-change subscription. */
-  subscription: Disposable | undefined;
+  subscription: Disposable | undefined = undefined;
 
   constructor(
     readonly breaker: CircuitBreakerPolicy,

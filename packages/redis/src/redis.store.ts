@@ -47,7 +47,7 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
   private readonly scripts: ScriptRunner;
   private readonly syncs = new Map<string, RedisBreakerSync>();
   private readonly budgets = new Map<string, RedisRetryBudget>();
-  private subscriber: Redis | undefined;
+  private subscriber: Redis | undefined = undefined;
   private closed = false;
 
   private dirty: RedisBreakerSync[] = [];
@@ -56,12 +56,12 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
   private flushing = false;
   private again = false;
   private againUrgent = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private immediate: ReturnType<typeof setImmediate> | undefined;
   /** Set while Redis is believed down, so the outage is logged once. */
   private localOnly = false;
   /** While local-only: tries Redis again (an idle store has no batch to try it with). */
-  private probeTimer: ReturnType<typeof setInterval> | undefined;
+  private probeTimer: ReturnType<typeof setInterval> | undefined = undefined;
 
   constructor(options: RedisStoreOptions) {
     this.options = resolveRedisStoreOptions(options);

@@ -84,7 +84,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
   private readonly slowCallDurationThreshold: number;
 
   /** A shared store keeping this breaker in step with other replicas (see `attachSync`). */
-  private sync: CircuitBreakerSync | undefined;
+  private sync: CircuitBreakerSync | undefined = undefined;
 
   private current: CircuitBreakerState = 'closed';
   private generation = 0;

@@ -122,7 +122,7 @@ export class KeyedCircuitBreakers {
   ];
   private readonly factory: (key: string) => CircuitBreakerPolicy;
   private readonly clock: Clock;
-  private manual: 'forced-open' | 'disabled' | undefined;
+  private manual: 'forced-open' | 'disabled' | undefined = undefined;
   private derivations = 0;
 
   constructor(options: KeyedCircuitBreakersOptions) {

@@ -11,8 +11,8 @@ export interface RecencyNode<N extends RecencyNode<N>> {
  * `Map` re-insertion (delete + set) or its iterator (one object per read) would not give.
  */
 export class RecencyList<N extends RecencyNode<N>> {
-  head: N | undefined;
-  tail: N | undefined;
+  head: N | undefined = undefined;
+  tail: N | undefined = undefined;
   size = 0;
 
   /** Adds an unlinked node as the most recently used. */

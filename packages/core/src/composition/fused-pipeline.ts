@@ -4,6 +4,7 @@ import { invokeInScope } from '../context/current-signal.js';
 import { ExecutionScope } from '../context/execution-scope.js';
 import { FallbackPolicy } from '../fallback/fallback.policy.js';
 import type { Operation, ResiliencePolicy } from '../policy/policy.interface.js';
+import { promiseSettledBy } from '../policy/promise-settled-by.js';
 import type { RetryBudget } from '../retry/retry-budget.interface.js';
 import { RetryPolicy, recordBudgetCall } from '../retry/retry.policy.js';
 import type { DeadlineQueue } from '../timeout/deadline-queue.js';
@@ -102,7 +103,7 @@ export class FusedPipeline {
     if (breaker !== undefined) call.admitted(breaker);
     if (!inherited) call.deadlineError = timeout.createError;
     if (timeout.captureContext !== undefined) call.context = timeout.captureContext();
-    const promise = new Promise<T>(call.start);
+    const promise = promiseSettledBy(call);
     if (!inherited) timeout.queue.add(call);
     if (inherited || call.abortable) call.followScope();
     invokeInScope(operation, call).then(
@@ -163,6 +164,7 @@ export class FusedPipeline {
 class FusedCall<T> extends TimedScope {
   generation = 0;
   startedAt = NaN;
+  /** Settles the call's promise (set by `promiseSettledBy`; untimed calls have none). */
   resolve: (value: T | PromiseLike<T>) => void = noop;
   reject: (error: unknown) => void = noop;
 
@@ -186,12 +188,6 @@ class FusedCall<T> extends TimedScope {
     this.generation = breaker.currentGeneration;
     this.startedAt = breaker.admittedAt;
   }
-
-  /** The executor of the call's promise (a field: one closure, shared by nothing else). */
-  readonly start = (resolve: (value: T | PromiseLike<T>) => void, reject: (error: unknown) => void): void => {
-    this.resolve = resolve;
-    this.reject = reject;
-  };
 
   /** No timeout: the operation's outcome is the attempt's, and a `then` returns the call's. */
   valueUntimed(value: T): T | Promise<T> {

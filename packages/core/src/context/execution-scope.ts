@@ -34,13 +34,13 @@ export class ExecutionScope implements ExecutionContext {
   static readonly root: ExecutionScope = new ExecutionScope(undefined, Infinity, false);
 
   /** The TimeoutError to raise when `deadline` passes (set by the timeout that owns it). */
-  deadlineError: (() => TimeoutError) | undefined;
+  deadlineError: (() => TimeoutError) | undefined = undefined;
 
-  private controller: AbortController | undefined;
-  private listeners: AbortListener[] | undefined;
+  private controller: AbortController | undefined = undefined;
+  private listeners: AbortListener[] | undefined = undefined;
   private abortReason: unknown = undefined;
   private isAborted = false;
-  private unlink: (() => void) | undefined;
+  private unlink: (() => void) | undefined = undefined;
 
   protected constructor(
     readonly parent: ExecutionScope | undefined,

@@ -21,7 +21,7 @@ export class DeadlineQueue {
   private entries: DeadlineEntry[] = [];
   private head = 0;
   private pending = 0;
-  private timer: TimerHandle | undefined;
+  private timer: TimerHandle | undefined = undefined;
   private timerAt = Infinity;
   private readonly onTimer = (): void => this.expireDue();
 

@@ -12,7 +12,7 @@ export abstract class TimedScope extends ExecutionScope implements DeadlineEntry
   settled = false;
   /** What the timeout's `captureContext` returned when the call started. */
   context: unknown = undefined;
-  private unfollow: (() => void) | undefined;
+  private unfollow: (() => void) | undefined = undefined;
 
   /** `queue`: the deadline queue holding this call, or undefined when it follows an outer deadline. */
   protected constructor(

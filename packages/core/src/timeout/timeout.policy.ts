@@ -4,6 +4,7 @@ import type { ExecutionScope } from '../context/execution-scope.js';
 import { TimeoutError } from '../errors/timeout.error.js';
 import { EventEmitter } from '../events/event-emitter.js';
 import { BasePolicy } from '../policy/base.policy.js';
+import { promiseSettledBy } from '../policy/promise-settled-by.js';
 import type { Operation } from '../policy/policy.interface.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { TimedScope } from './timed-scope.js';
@@ -86,16 +87,16 @@ export class TimeoutPolicy extends BasePolicy {
     if (scope.aborted) return Promise.reject(scope.reason);
     const ownDeadline = this.deadlineFromNow();
     const inherited = scope.deadline <= ownDeadline;
-    return new Promise<T>((resolve, reject) => {
-      const call = new TimedCall<T>(this, scope, inherited ? scope.deadline : ownDeadline, inherited, resolve, reject);
-      if (!inherited) call.deadlineError = this.createError;
-      if (this.captureContext !== undefined) call.context = this.captureContext();
-      if (!inherited) this.queue.add(call);
-      // The outer scope can end this call first (its deadline, which we inherited, or its
-      // caller's cancellation): follow it. Top-level calls skip this and its listener.
-      if (inherited || call.abortable) call.followScope();
-      invokeInScope(operation, call).then(call.onValue, call.onError);
-    });
+    const call = new TimedCall<T>(this, scope, inherited ? scope.deadline : ownDeadline, inherited);
+    if (!inherited) call.deadlineError = this.createError;
+    if (this.captureContext !== undefined) call.context = this.captureContext();
+    const promise = promiseSettledBy(call);
+    if (!inherited) this.queue.add(call);
+    // The outer scope can end this call first (its deadline, which we inherited, or its
+    // caller's cancellation): follow it. Top-level calls skip this and its listener.
+    if (inherited || call.abortable) call.followScope();
+    invokeInScope(operation, call).then(call.onValue, call.onError);
+    return promise;
   }
 
   /**
@@ -128,11 +129,13 @@ class TimedCall<T> extends TimedScope {
     parent: ExecutionScope,
     deadline: number,
     inherited: boolean,
-    private readonly resolve: (value: T) => void,
-    private readonly reject: (error: unknown) => void,
   ) {
     super(parent, deadline, inherited, inherited ? undefined : policy.queue);
   }
+
+  /** Settle the policy's promise (set by `promiseSettledBy` right after construction). */
+  resolve!: (value: T | PromiseLike<T>) => void;
+  reject!: (error: unknown) => void;
 
   readonly onValue = (value: T): void => {
     if (this.finish()) this.resolve(value);

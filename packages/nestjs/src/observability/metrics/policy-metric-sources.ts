@@ -11,7 +11,7 @@ import type { PolicyMetricSources } from './policy-metrics.js';
 /** The application's policies as the metrics exporters read them (policies created later included). */
 @Injectable()
 export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDestroy {
-  private timing: Disposable | undefined;
+  private timing: Disposable | undefined = undefined;
 
   constructor(
     private readonly breakerRegistry: CircuitBreakerRegistry,

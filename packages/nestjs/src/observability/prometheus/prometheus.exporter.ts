@@ -22,7 +22,7 @@ export interface MetricsScrape {
 export class PrometheusExporter implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Bulwark');
   private readonly settings: ResilienceMetricsOptions | undefined;
-  private registry: PrometheusRegistry | undefined;
+  private registry: PrometheusRegistry | undefined = undefined;
 
   constructor(
     @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
