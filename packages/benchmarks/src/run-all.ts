@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     idle = summarizeIdle(idleRuns);
   }
   if (suites.has('http')) {
-    step('http: autocannon against one Nest Express app, bare vs decorated');
+    step('http: autocannon against one Nest Express app, bare vs decorated (metrics off and on)');
     http = await runHttp(quick);
   }
 

@@ -71,6 +71,14 @@ export class BenchModule {}
 })
 export class HttpBenchModule {}
 
+/** The HTTP app with Prometheus metrics on (its own registry): what an observed app pays per request. */
+@Module({
+  imports: [ResilienceModule.forRoot({ health: false, metrics: { registry: new Registry() } })],
+  controllers: [BenchController],
+  providers: [BenchClient],
+})
+export class HttpMetricsBenchModule {}
+
 /** The same provider with Prometheus metrics on (its own registry): what an observed app pays. */
 @Module({
   imports: [ResilienceModule.forRoot({ health: false, metrics: { registry: new Registry() } })],
@@ -113,9 +121,9 @@ export async function bootBenchContext(withMetrics = false): Promise<{ client: B
   return { client: app.get(BenchClient), app };
 }
 
-/** The Express application of the HTTP suite, listening on an ephemeral port. */
-export async function bootHttpApp(): Promise<{ app: INestApplication; port: number }> {
-  const app = await NestFactory.create(HttpBenchModule, { logger: false });
+/** An Express application of the HTTP suite (metrics off or on), listening on an ephemeral port. */
+export async function bootHttpApp(withMetrics = false): Promise<{ app: INestApplication; port: number }> {
+  const app = await NestFactory.create(withMetrics ? HttpMetricsBenchModule : HttpBenchModule, { logger: false });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, port: address.port };

@@ -1,10 +1,13 @@
 import autocannon from 'autocannon';
 import { SuiteChild } from './child-suite.js';
 import { summarize, zipWith, type Summary } from './stats.js';
-import type { ServerProbe } from '../suites/http-server.suite.js';
+import type { HttpServerPorts, ServerProbe } from '../suites/http-server.suite.js';
+
+/** The three endpoints measured: same controller, the last one in the app with Prometheus metrics on. */
+export type HttpTarget = 'bare' | 'decorated' | 'decorated-metrics';
 
 export interface LoadRun {
-  readonly path: string;
+  readonly target: HttpTarget;
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -16,14 +19,18 @@ export interface LoadRun {
 export interface HttpResult {
   readonly connections: number;
   readonly durationSeconds: number;
-  readonly pairs: number;
+  readonly rounds: number;
   readonly runs: LoadRun[];
   readonly bare: HttpSide;
   readonly decorated: HttpSide;
-  /** decorated / bare requests per second, pair by pair. */
+  /** decorated / bare requests per second, round by round. */
   readonly rpsRatio: Summary;
-  /** decorated / bare server CPU per request, pair by pair. */
+  /** decorated / bare server CPU per request, round by round. */
   readonly cpuRatio: Summary;
+  /** The decorated endpoint of the app with Prometheus metrics on (issue 6). */
+  readonly decoratedMetrics: HttpSide;
+  readonly rpsRatioMetrics: Summary;
+  readonly cpuRatioMetrics: Summary;
 }
 
 export interface HttpSide {
@@ -41,10 +48,10 @@ function percentile(sorted: Float64Array, q: number): number {
 }
 
 /** One autocannon run; latencies recorded per response (autocannon's own histogram is whole ms). */
-async function load(server: SuiteChild, base: string, path: string, connections: number, duration: number): Promise<LoadRun> {
+async function load(server: SuiteChild, target: HttpTarget, url: string, connections: number, duration: number): Promise<LoadRun> {
   const latencies: number[] = [];
   const before = await server.probe<ServerProbe>();
-  const instance = autocannon({ url: `${base}${path}`, connections, duration, expectBody: BODY });
+  const instance = autocannon({ url, connections, duration, expectBody: BODY });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (statusCode === 200) latencies.push(responseTime);
   });
@@ -52,12 +59,12 @@ async function load(server: SuiteChild, base: string, path: string, connections:
   const after = await server.probe<ServerProbe>();
   if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0 || result.mismatches > 0) {
     throw new Error(
-      `${path}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${result.mismatches} wrong bodies`,
+      `${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${result.mismatches} wrong bodies`,
     );
   }
   const sorted = Float64Array.from(latencies).sort();
   return {
-    path,
+    target,
     requestsPerSecond: latencies.length / result.duration,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
@@ -66,58 +73,72 @@ async function load(server: SuiteChild, base: string, path: string, connections:
   };
 }
 
-async function expectBody(base: string, path: string): Promise<void> {
-  const response = await fetch(`${base}${path}`);
+async function expectBody(url: string): Promise<void> {
+  const response = await fetch(url);
   const body = await response.text();
-  if (response.status !== 200 || body !== BODY) throw new Error(`${path}: answered ${response.status} ${body}, expected 200 ${BODY}`);
+  if (response.status !== 200 || body !== BODY) throw new Error(`${url}: answered ${response.status} ${body}, expected 200 ${BODY}`);
+}
+
+function side(list: readonly LoadRun[]): HttpSide {
+  return {
+    rps: summarize(list.map((one) => one.requestsPerSecond)),
+    p99Ms: summarize(list.map((one) => one.p99Ms)),
+    p50Ms: summarize(list.map((one) => one.p50Ms)),
+    serverCpuUsPerRequest: summarize(list.map((one) => one.serverCpuUsPerRequest)),
+  };
 }
 
 /**
- * Bare vs decorated endpoint of one Nest Express app (one child process), alternating runs
- * (bare, decorated, then decorated, bare, ...) so drift hits both sides alike.
+ * Bare vs decorated endpoint of one Nest Express app, and the decorated endpoint of the same app
+ * with Prometheus metrics on (one child process serves both), in rounds of three runs whose order
+ * rotates so drift hits every side alike.
  */
 export async function runHttp(quick: boolean): Promise<HttpResult> {
   const connections = 10;
-  // Many short pairs rather than a few long runs: the pair-by-pair ratio is what is reported,
-  // and more pairs make its median steadier when other work shares the machine.
+  // Many short rounds rather than a few long runs: the round-by-round ratio is what is reported,
+  // and more rounds make its median steadier when other work shares the machine.
   const durationSeconds = quick ? 1 : 2;
-  const pairs = quick ? 2 : 8;
+  const rounds = quick ? 2 : 8;
   const server = SuiteChild.start('http-server', [], { gc: false });
-  const { port } = await server.ready<{ port: number }>();
-  const base = `http://127.0.0.1:${port}`;
+  const { port, metricsPort } = await server.ready<HttpServerPorts>();
+  const urls: Record<HttpTarget, string> = {
+    bare: `http://127.0.0.1:${port}/bare`,
+    decorated: `http://127.0.0.1:${port}/decorated`,
+    'decorated-metrics': `http://127.0.0.1:${metricsPort}/decorated`,
+  };
+  const targets = Object.keys(urls) as HttpTarget[];
   try {
-    await expectBody(base, '/bare');
-    await expectBody(base, '/decorated');
-    process.stderr.write(`  http: warm-up, then ${pairs} pairs of ${durationSeconds} s runs `);
-    await load(server, base, '/bare', connections, quick ? 1 : 2);
-    await load(server, base, '/decorated', connections, quick ? 1 : 2);
+    for (const target of targets) await expectBody(urls[target]);
+    process.stderr.write(`  http: warm-up, then ${rounds} rounds of ${targets.length} x ${durationSeconds} s runs `);
+    for (const target of targets) await load(server, target, urls[target], connections, quick ? 1 : 2);
     const runs: LoadRun[] = [];
-    for (let pair = 0; pair < pairs; pair++) {
-      const order = pair % 2 === 0 ? ['/bare', '/decorated'] : ['/decorated', '/bare'];
-      for (const path of order) runs.push(await load(server, base, path, connections, durationSeconds));
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < targets.length; i++) {
+        const target = targets[(round + i) % targets.length]!;
+        runs.push(await load(server, target, urls[target], connections, durationSeconds));
+      }
       process.stderr.write('.');
     }
     process.stderr.write('\n');
-    await expectBody(base, '/decorated');
-    const bare = runs.filter((one) => one.path === '/bare');
-    const decorated = runs.filter((one) => one.path === '/decorated');
-    const side = (list: LoadRun[]): HttpSide => ({
-      rps: summarize(list.map((one) => one.requestsPerSecond)),
-      p99Ms: summarize(list.map((one) => one.p99Ms)),
-      p50Ms: summarize(list.map((one) => one.p50Ms)),
-      serverCpuUsPerRequest: summarize(list.map((one) => one.serverCpuUsPerRequest)),
-    });
+    for (const target of targets) await expectBody(urls[target]);
+    const of = (target: HttpTarget): LoadRun[] => runs.filter((one) => one.target === target);
+    const bare = of('bare');
+    const ratios = (list: LoadRun[], field: 'requestsPerSecond' | 'serverCpuUsPerRequest'): Summary =>
+      summarize(zipWith(list.map((one) => one[field]), bare.map((one) => one[field]), (d, b) => d / b));
+    const decorated = of('decorated');
+    const metrics = of('decorated-metrics');
     return {
       connections,
       durationSeconds,
-      pairs,
+      rounds,
       runs,
       bare: side(bare),
       decorated: side(decorated),
-      rpsRatio: summarize(zipWith(decorated.map((one) => one.requestsPerSecond), bare.map((one) => one.requestsPerSecond), (d, b) => d / b)),
-      cpuRatio: summarize(
-        zipWith(decorated.map((one) => one.serverCpuUsPerRequest), bare.map((one) => one.serverCpuUsPerRequest), (d, b) => d / b),
-      ),
+      rpsRatio: ratios(decorated, 'requestsPerSecond'),
+      cpuRatio: ratios(decorated, 'serverCpuUsPerRequest'),
+      decoratedMetrics: side(metrics),
+      rpsRatioMetrics: ratios(metrics, 'requestsPerSecond'),
+      cpuRatioMetrics: ratios(metrics, 'serverCpuUsPerRequest'),
     };
   } finally {
     server.send({ type: 'stop' });

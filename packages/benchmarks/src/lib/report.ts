@@ -186,14 +186,16 @@ function httpTable(http: HttpResult): string {
     `${fixed(figures.serverCpuUsPerRequest.median, 1)} [${fixed(figures.serverCpuUsPerRequest.p25, 1)}–${fixed(figures.serverCpuUsPerRequest.p75, 1)}]`,
   ];
   return [
-    `### HTTP (Nest 12 Express, autocannon ${http.connections} connections, ${http.pairs} alternating pairs of ${http.durationSeconds} s runs)`,
+    `### HTTP (Nest 12 Express, autocannon ${http.connections} connections, ${http.rounds} rounds of ${http.runs.length / http.rounds} runs of ${http.durationSeconds} s, order rotated per round)`,
     '',
     table(['endpoint', 'req/s, median [p25–p75]', 'p50 ms', 'p99 ms', 'server CPU µs / request'], [
       side('`GET /bare` (undecorated provider method)', http.bare),
       side('`GET /decorated` (full decorated stack)', http.decorated),
+      side('`GET /decorated`, same app with Prometheus metrics on', http.decoratedMetrics),
     ]),
     '',
-    `decorated / bare, pair by pair: req/s ${ratioRange(http.rpsRatio, 3)}; server CPU per request ${ratioRange(http.cpuRatio, 3)} ` +
+    `decorated / bare, round by round: req/s ${ratioRange(http.rpsRatio, 3)}; server CPU per request ${ratioRange(http.cpuRatio, 3)}. ` +
+      `With metrics on: req/s ${ratioRange(http.rpsRatioMetrics, 3)}; server CPU per request ${ratioRange(http.cpuRatioMetrics, 3)} ` +
       '(CPU time is the steadier figure when other work shares the machine).',
   ].join('\n');
 }
