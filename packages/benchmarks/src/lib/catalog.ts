@@ -9,6 +9,8 @@ export interface CaseInfo {
   readonly anchor?: string;
   /** A case that cannot run here, with the reason. */
   readonly unavailable?: string;
+  /** A case that runs only when the machine has what it needs; the row's text when it did not. */
+  readonly optional?: string;
 }
 
 export const CASES: readonly CaseInfo[] = [
@@ -21,7 +23,12 @@ export const CASES: readonly CaseInfo[] = [
   { id: 'bulwark.rxjs', label: 'Bulwark `of(42).pipe(withPolicy(composed))` → `firstValueFrom`', section: 'success' },
   { id: 'bulwark.decorated', label: 'Bulwark `@Fallback @Retry @CircuitBreaker @Timeout` Nest provider', section: 'success' },
   { id: 'bulwark.decorated-metrics', label: 'same decorated provider, Prometheus metrics on (`metrics: { registry }`)', section: 'success' },
-  { id: 'bulwark.decorated-redis', label: 'same decorated provider, breakers shared through Redis (`store: redisStore({ client })`)', section: 'success' },
+  {
+    id: 'bulwark.decorated-redis',
+    label: 'same decorated provider, breakers shared through Redis (`store: redisStore({ client })`)',
+    section: 'success',
+    optional: 'n/a (no Redis: set BULWARK_REDIS_URL or install redis-server)',
+  },
   { id: 'nest.undecorated', label: 'same Nest provider, undecorated twin method', section: 'success', reference: true },
   { id: 'cockatiel.breaker', label: 'cockatiel 3.2.1 `circuitBreaker(ConsecutiveBreaker(5))`', section: 'success', anchor: '~220' },
   { id: 'cockatiel.wrap', label: 'cockatiel 3.2.1 `wrap(retry, breaker, timeout)`', section: 'success', anchor: '~50,000' },

@@ -4,6 +4,8 @@ import type { Clock, TimerHandle } from '../clock/clock.js';
 export interface DeadlineEntry {
   readonly deadline: number;
   settled: boolean;
+  /** Where the queue holds the entry (set by `add`; -1 when in no queue). */
+  queueSlot: number;
   expire(): void;
 }
 
@@ -11,15 +13,19 @@ export interface DeadlineEntry {
  * Deadlines of one timeout policy, served by a single shared timer.
  *
  * Every entry's deadline is `now + duration` with the same duration, so entries arrive in
- * deadline order and a FIFO array is a priority queue. Settling an entry only flags it (O(1), no
- * clearTimeout); flagged entries are dropped when the timer fires, when nothing is pending, or by
- * an amortised compaction. The timer is unref'd while nothing is pending, so an idle policy keeps
- * no process alive and wakes at most once more. A setTimeout/clearTimeout pair per call measured
- * ~0.3-1 µs here; this costs an array push.
+ * deadline order and a FIFO array is a priority queue. Settling an entry empties its slot (O(1),
+ * no clearTimeout, and the queue stops referencing the finished call at once, so calls do not
+ * outlive their settlement in memory); empty slots are skipped when the timer fires and dropped
+ * by an amortised compaction. The timer is unref'd while nothing is pending, so an idle policy
+ * keeps no process alive and wakes at most once more. A setTimeout/clearTimeout pair per call
+ * measured ~0.3-1 µs here; this costs an array push and a store.
  */
 export class DeadlineQueue {
-  private entries: DeadlineEntry[] = [];
+  /** Slots from `head` on; a settled or expired entry's slot is `undefined`. */
+  private entries: (DeadlineEntry | undefined)[] = [];
   private head = 0;
+  /** The slot number of `entries[0]` (slot numbers only grow; compaction moves this). */
+  private base = 0;
   private pending = 0;
   private timer: TimerHandle | undefined = undefined;
   private timerAt = Infinity;
@@ -33,6 +39,7 @@ export class DeadlineQueue {
   }
 
   add(entry: DeadlineEntry): void {
+    entry.queueSlot = this.base + this.entries.length;
     this.entries.push(entry);
     if (this.pending++ === 0 && this.timer !== undefined) this.timer.ref();
     if (this.timer === undefined || entry.deadline < this.timerAt) this.arm(entry.deadline);
@@ -42,20 +49,26 @@ export class DeadlineQueue {
   settle(entry: DeadlineEntry): boolean {
     if (entry.settled) return false;
     entry.settled = true;
+    this.entries[entry.queueSlot - this.base] = undefined;
+    entry.queueSlot = -1;
     if (--this.pending === 0) {
-      // Nothing left to expire: skip the settled entries (dropping the array only now and then,
-      // so one-at-a-time traffic does not truncate it per call), and let the process exit.
+      // Every slot is empty now: skip them all (dropping the array only now and then, so
+      // one-at-a-time traffic does not reallocate it per call), and let the process exit.
       this.head = this.entries.length;
-      if (this.head > 1024) {
-        this.entries = [];
-        this.head = 0;
-      }
+      if (this.head > 1024) this.reset();
       this.timer?.unref();
     } else if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.base += this.head;
       this.entries = this.entries.slice(this.head);
       this.head = 0;
     }
     return true;
+  }
+
+  private reset(): void {
+    this.base += this.entries.length;
+    this.entries = [];
+    this.head = 0;
   }
 
   private arm(deadline: number): void {
@@ -68,21 +81,25 @@ export class DeadlineQueue {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = this.clock.now();
+    // The fields are read afresh each turn: `expire` may settle or add entries of this very queue.
     while (this.head < this.entries.length) {
-      const entry = this.entries[this.head]!;
-      if (!entry.settled && entry.deadline > now) break;
-      this.entries[this.head++] = undefined as unknown as DeadlineEntry;
-      if (entry.settled) continue;
+      const entry = this.entries[this.head];
+      if (entry === undefined) {
+        this.head++;
+        continue;
+      }
+      if (entry.deadline > now) break;
+      this.entries[this.head++] = undefined;
       entry.settled = true;
+      entry.queueSlot = -1;
       this.pending--;
       entry.expire();
     }
-    if (this.head >= this.entries.length) {
-      this.entries.length = 0;
-      this.head = 0;
+    // Nothing pending: every slot is empty. Otherwise the loop stopped at the earliest live entry.
+    if (this.pending === 0) {
+      this.reset();
       return;
     }
     this.arm(this.entries[this.head]!.deadline);
-    if (this.pending === 0) (this.timer as TimerHandle | undefined)?.unref();
   }
 }

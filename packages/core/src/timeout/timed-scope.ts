@@ -10,6 +10,8 @@ import type { DeadlineEntry, DeadlineQueue } from './deadline-queue.js';
  */
 export abstract class TimedScope extends ExecutionScope implements DeadlineEntry {
   settled = false;
+  /** Its slot in the deadline queue (see DeadlineQueue). */
+  queueSlot = -1;
   /** What the timeout's `captureContext` returned when the call started. */
   context: unknown = undefined;
   private unfollow: (() => void) | undefined = undefined;
