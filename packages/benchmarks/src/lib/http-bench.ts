@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { SuiteChild } from './child-suite.js';
+import { runOrder } from './run-order.js';
 import { summarize, zipWith, type Summary } from './stats.js';
 import type { HttpServerPorts, ServerProbe } from '../suites/http-server.suite.js';
 
@@ -96,10 +97,10 @@ function side(list: readonly LoadRun[]): HttpSide {
 export async function runHttp(quick: boolean): Promise<HttpResult> {
   const connections = 10;
   // Many short rounds rather than a few long runs: the round-by-round ratio is what is reported,
-  // and more rounds make its median steadier when other work shares the machine. A multiple of the
-  // three endpoints, so that each runs first, second and third equally often.
+  // and more rounds make its median steadier when other work shares the machine. A multiple of twice
+  // the three endpoints: see runOrder.
   const durationSeconds = quick ? 1 : 2;
-  const rounds = quick ? 3 : 12;
+  const rounds = quick ? 6 : 12;
   const server = SuiteChild.start('http-server', [], { gc: false });
   const { port, metricsPort } = await server.ready<HttpServerPorts>();
   const urls: Record<HttpTarget, string> = {
@@ -114,8 +115,7 @@ export async function runHttp(quick: boolean): Promise<HttpResult> {
     for (const target of targets) await load(server, target, urls[target], connections, quick ? 1 : 2);
     const runs: LoadRun[] = [];
     for (let round = 0; round < rounds; round++) {
-      for (let i = 0; i < targets.length; i++) {
-        const target = targets[(round + i) % targets.length]!;
+      for (const target of runOrder(targets, round)) {
         runs.push(await load(server, target, urls[target], connections, durationSeconds));
       }
       process.stderr.write('.');
