@@ -186,7 +186,7 @@ function httpTable(http: HttpResult): string {
     `${fixed(figures.serverCpuUsPerRequest.median, 1)} [${fixed(figures.serverCpuUsPerRequest.p25, 1)}–${fixed(figures.serverCpuUsPerRequest.p75, 1)}]`,
   ];
   return [
-    `### HTTP (Nest 12 Express, autocannon ${http.connections} connections, ${http.rounds} rounds of ${http.runs.length / http.rounds} runs of ${http.durationSeconds} s, order rotated per round)`,
+    `### HTTP (Nest 12 Express, autocannon ${http.connections} connections, ${http.rounds} rounds of ${http.runs.length / http.rounds} runs of ${http.durationSeconds} s, order balanced across rounds)`,
     '',
     table(['endpoint', 'req/s, median [p25–p75]', 'p50 ms', 'p99 ms', 'server CPU µs / request'], [
       side('`GET /bare` (undecorated provider method)', http.bare),
