@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../clock/clock.js';
 export interface DeadlineEntry {
   readonly deadline: number;
   settled: boolean;
-  /** Where the queue holds the entry (set by `add`; -1 when in no queue). */
+  /** Where the queue holds the entry (set by `add`; meaningless once `settled`). */
   queueSlot: number;
   expire(): void;
 }
@@ -50,7 +50,6 @@ export class DeadlineQueue {
     if (entry.settled) return false;
     entry.settled = true;
     this.entries[entry.queueSlot - this.base] = undefined;
-    entry.queueSlot = -1;
     if (--this.pending === 0) {
       // Every slot is empty now: skip them all (dropping the array only now and then, so
       // one-at-a-time traffic does not reallocate it per call), and let the process exit.
@@ -91,7 +90,6 @@ export class DeadlineQueue {
       if (entry.deadline > now) break;
       this.entries[this.head++] = undefined;
       entry.settled = true;
-      entry.queueSlot = -1;
       this.pending--;
       entry.expire();
     }
