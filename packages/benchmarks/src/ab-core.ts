@@ -1,7 +1,7 @@
 /**
  * Two builds of `@bulwark/core` side by side in one process: is B cheaper than A per call?
  *
- * `node dist/ab-core.js --a=/tmp/core-before --b=../core/dist [--rounds=101] [--histogram]`
+ * `node dist/ab-core.js --a=../../node_modules/.cache/core-before --b=../core/dist [--rounds=101] [--histogram]`
  *
  * On a machine shared with other workloads, two runs of the full benchmark minutes apart differ by
  * more than most hot-path changes are worth. Here both builds run the full stack (fallback, retry,
@@ -12,10 +12,9 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { firstValueFrom, of } from 'rxjs';
+import { bulwarkScopedCases, bulwarkUnscopedCases, fullStack, type CoreBuild } from './cases/bulwark.cases.js';
 import { summarize } from './lib/stats.js';
 
-type Core = typeof import('@bulwark/core');
 
 interface Args {
   a: string;
@@ -40,33 +39,22 @@ function parseArgs(argv: readonly string[]): Args {
 
 const answer = async (): Promise<number> => 42;
 
-function fullStack(core: Core, name: string, histogram: boolean) {
-  const breaker = new core.CircuitBreakerPolicy({ name, failureThreshold: 5 });
-  if (histogram) breaker.enableDurationHistogram();
-  return core.composePolicies(
-    new core.FallbackPolicy({ name, handler: () => -1 }),
-    new core.RetryPolicy({ name }),
-    breaker,
-    new core.TimeoutPolicy({ name, duration: 1_000 }),
-  );
+/** The benchmark's full stack from `core`, its breaker keeping the duration histogram if asked. */
+function stackOf(core: CoreBuild, name: string, histogram: boolean) {
+  const stack = fullStack(name, core);
+  if (histogram) {
+    for (const policy of stack.policies) if (policy instanceof core.CircuitBreakerPolicy) policy.enableDurationHistogram();
+  }
+  return stack;
 }
 
-/** Every kind of call, so the build's code is as polymorphic as in an application. */
-async function exercise(core: Core, histogram: boolean): Promise<void> {
-  const timeout = new core.TimeoutPolicy({ name: 'warm', duration: 1_000 });
-  const composed = fullStack(core, 'warm-composed', histogram);
-  const piped = fullStack(core, 'warm-rxjs', histogram);
-  const singles = [
-    new core.CircuitBreakerPolicy({ name: 'warm' }),
-    new core.RetryPolicy({ name: 'warm' }),
-    new core.FallbackPolicy({ name: 'warm', handler: () => -1 }),
-    new core.BulkheadPolicy({ name: 'warm', maxConcurrent: 10 }),
-  ];
+/** Every kind of call the per-call suite makes, so the build's code is as polymorphic as in an application. */
+async function exercise(core: CoreBuild): Promise<void> {
+  const cases = [...bulwarkScopedCases(core), ...bulwarkUnscopedCases(core)];
   for (let i = 0; i < 20_000; i++) {
-    await timeout.execute(answer);
-    await composed.execute(() => answer());
-    await firstValueFrom(of(42).pipe(core.withPolicy(piped)));
-    for (const policy of singles) await policy.execute(answer);
+    for (const bench of cases) {
+      if ((await bench.call()) !== bench.expected) throw new Error(`${bench.id}: wrong result while warming up`);
+    }
   }
 }
 
@@ -79,11 +67,11 @@ function compileLoop(): Loop {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const load = async (dir: string): Promise<Core> => (await import(pathToFileURL(resolve(dir, 'index.js')).href)) as Core;
+  const load = async (dir: string): Promise<CoreBuild> => (await import(pathToFileURL(resolve(dir, 'index.js')).href)) as CoreBuild;
   const builds = { a: await load(args.a), b: await load(args.b) };
-  const stacks = { a: fullStack(builds.a, 'a', args.histogram), b: fullStack(builds.b, 'b', args.histogram) };
-  await exercise(builds.a, args.histogram);
-  await exercise(builds.b, args.histogram);
+  const stacks = { a: stackOf(builds.a, 'a', args.histogram), b: stackOf(builds.b, 'b', args.histogram) };
+  await exercise(builds.a);
+  await exercise(builds.b);
   const cases: Record<'bare' | 'a' | 'b', { loop: Loop; call: () => Promise<number> }> = {
     bare: { loop: compileLoop(), call: answer },
     a: { loop: compileLoop(), call: () => stacks.a.execute(answer) },

@@ -1,36 +1,30 @@
-import {
-  BulkheadPolicy,
-  CircuitBreakerPolicy,
-  CircuitOpenError,
-  FallbackPolicy,
-  RetryPolicy,
-  TimeoutPolicy,
-  composePolicies,
-  withPolicy,
-  type ComposedPolicy,
-} from '@bulwark/core';
+import * as bulwarkCore from '@bulwark/core';
+import { CircuitBreakerPolicy, CircuitOpenError, TimeoutPolicy, type ComposedPolicy } from '@bulwark/core';
 import { firstValueFrom, of } from 'rxjs';
 import { answer, rejecting, resolving, type BenchCase } from '../lib/bench-case.js';
+
+/** A build of `@bulwark/core`: the installed one, or another loaded by `npm run ab` to compare with. */
+export type CoreBuild = typeof bulwarkCore;
 
 /** Far beyond any run: an opened breaker stays open for the whole measurement. */
 export const HOUR = 3_600_000;
 
 /** The composition of the decorated stack: Fallback → Retry → CircuitBreaker → Timeout, issue defaults. */
-export function fullStack(name: string): ComposedPolicy {
-  return composePolicies(
-    new FallbackPolicy({ name, handler: () => -1 }),
-    new RetryPolicy({ name }),
-    new CircuitBreakerPolicy({ name, failureThreshold: 5 }),
-    new TimeoutPolicy({ name, duration: 1_000 }),
+export function fullStack(name: string, core: CoreBuild = bulwarkCore): ComposedPolicy {
+  return core.composePolicies(
+    new core.FallbackPolicy({ name, handler: () => -1 }),
+    new core.RetryPolicy({ name }),
+    new core.CircuitBreakerPolicy({ name, failureThreshold: 5 }),
+    new core.TimeoutPolicy({ name, duration: 1_000 }),
   );
 }
 
 /** Single policies that never enter an AsyncLocalStorage scope (no timeout in them). */
-export function bulwarkUnscopedCases(): BenchCase[] {
-  const breaker = new CircuitBreakerPolicy({ name: 'bench', failureThreshold: 5 });
-  const retry = new RetryPolicy({ name: 'bench' });
-  const fallback = new FallbackPolicy({ name: 'bench', handler: () => -1 });
-  const bulkhead = new BulkheadPolicy({ name: 'bench', maxConcurrent: 10 });
+export function bulwarkUnscopedCases(core: CoreBuild = bulwarkCore): BenchCase[] {
+  const breaker = new core.CircuitBreakerPolicy({ name: 'bench', failureThreshold: 5 });
+  const retry = new core.RetryPolicy({ name: 'bench' });
+  const fallback = new core.FallbackPolicy({ name: 'bench', handler: () => -1 });
+  const bulkhead = new core.BulkheadPolicy({ name: 'bench', maxConcurrent: 10 });
   return [
     resolving('bulwark.breaker', () => breaker.execute(answer)),
     resolving('bulwark.retry', () => retry.execute(answer)),
@@ -40,14 +34,14 @@ export function bulwarkUnscopedCases(): BenchCase[] {
 }
 
 /** Cases that run inside a scope (timeout, composition, RxJS): they switch AsyncLocalStorage on. */
-export function bulwarkScopedCases(): BenchCase[] {
-  const timeout = new TimeoutPolicy({ name: 'bench', duration: 1_000 });
-  const composed = fullStack('bench-composed');
-  const piped = fullStack('bench-rxjs');
+export function bulwarkScopedCases(core: CoreBuild = bulwarkCore): BenchCase[] {
+  const timeout = new core.TimeoutPolicy({ name: 'bench', duration: 1_000 });
+  const composed = fullStack('bench-composed', core);
+  const piped = fullStack('bench-rxjs', core);
   return [
     resolving('bulwark.timeout', () => timeout.execute(answer)),
     resolving('bulwark.compose', () => composed.execute(answer)),
-    resolving('bulwark.rxjs', () => firstValueFrom(of(42).pipe(withPolicy(piped)))),
+    resolving('bulwark.rxjs', () => firstValueFrom(of(42).pipe(core.withPolicy(piped)))),
   ];
 }
 
