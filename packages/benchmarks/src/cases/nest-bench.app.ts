@@ -3,6 +3,7 @@ import { Controller, Get, Injectable, Module, type DynamicModule, type INestAppl
 import { NestFactory } from '@nestjs/core';
 import { CircuitBreaker, Fallback, ResilienceModule, Retry, Timeout } from '@bulwark/nestjs';
 import { Registry } from 'prom-client';
+import { CALLS_PER_AMPLIFIED_REQUEST } from '../lib/http-endpoints.js';
 
 /**
  * The provider every Nest case calls. Each decorated method has an undecorated twin with the same
@@ -55,6 +56,27 @@ export class BenchController {
   @Get('decorated')
   async decorated(): Promise<{ value: number }> {
     return { value: await this.client.value() };
+  }
+
+  /** The same as `/bare`, registered after `/decorated`: the A/A control of the HTTP comparison. */
+  @Get('bare-again')
+  async bareAgain(): Promise<{ value: number }> {
+    return { value: await this.client.plainValue() };
+  }
+
+  /** A hundred undecorated calls per request: with `/decorated-x100`, the cost of one decorated call inside the server. */
+  @Get('bare-x100')
+  async bareX100(): Promise<{ value: number }> {
+    let value = 0;
+    for (let call = 0; call < CALLS_PER_AMPLIFIED_REQUEST; call++) value = await this.client.plainValue();
+    return { value };
+  }
+
+  @Get('decorated-x100')
+  async decoratedX100(): Promise<{ value: number }> {
+    let value = 0;
+    for (let call = 0; call < CALLS_PER_AMPLIFIED_REQUEST; call++) value = await this.client.value();
+    return { value };
   }
 }
 

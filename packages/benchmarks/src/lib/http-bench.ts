@@ -1,11 +1,17 @@
 import autocannon from 'autocannon';
 import { SuiteChild } from './child-suite.js';
+import { CALLS_PER_AMPLIFIED_REQUEST } from './http-endpoints.js';
 import { runOrder } from './run-order.js';
 import { summarize, zipWith, type Summary } from './stats.js';
 import type { HttpServerPorts, ServerProbe } from '../suites/http-server.suite.js';
 
-/** The three endpoints measured: same controller, the last one in the app with Prometheus metrics on. */
-export type HttpTarget = 'bare' | 'decorated' | 'decorated-metrics';
+/**
+ * The endpoints measured, all of one controller: bare and decorated; the decorated one again in the
+ * app with Prometheus metrics on; `bare-again`, the same as `bare` (the A/A control: how far two
+ * identical endpoints land apart in the same run); and the `-x100` endpoints, a hundred provider
+ * calls per request, whose difference is the cost of one decorated call inside the serving process.
+ */
+export type HttpTarget = 'bare' | 'decorated' | 'decorated-metrics' | 'bare-again' | 'bare-x100' | 'decorated-x100' | 'decorated-metrics-x100';
 
 export interface LoadRun {
   readonly target: HttpTarget;
@@ -32,6 +38,21 @@ export interface HttpResult {
   readonly decoratedMetrics: HttpSide;
   readonly rpsRatioMetrics: Summary;
   readonly cpuRatioMetrics: Summary;
+  /** The A/A control: `/bare-again` (identical to `/bare`) over `/bare`, round by round. */
+  readonly bareAgain: HttpSide;
+  readonly rpsRatioControl: Summary;
+  readonly cpuRatioControl: Summary;
+  /** Provider calls per request of the amplified endpoints. */
+  readonly callsPerAmplifiedRequest: number;
+  readonly bareX100: HttpSide;
+  readonly decoratedX100: HttpSide;
+  readonly decoratedMetricsX100: HttpSide;
+  /** Server CPU of one decorated call over one plain call, in µs: (decorated-x100 - bare-x100) / 100, round by round. */
+  readonly decoratedCallCpuUs: Summary;
+  readonly decoratedMetricsCallCpuUs: Summary;
+  /** bare / (bare + that call's cost): the requests/s ratio one decorated call per request allows, round by round. */
+  readonly impliedRatio: Summary;
+  readonly impliedRatioMetrics: Summary;
 }
 
 export interface HttpSide {
@@ -90,23 +111,27 @@ function side(list: readonly LoadRun[]): HttpSide {
 }
 
 /**
- * Bare vs decorated endpoint of one Nest Express app, and the decorated endpoint of the same app
- * with Prometheus metrics on (one child process serves both), in rounds of three runs whose order
- * rotates so drift hits every side alike.
+ * Bare vs decorated endpoint of one Nest Express app, the decorated endpoint of the same app with
+ * Prometheus metrics on (one child process serves both), the A/A control and the amplified pair, in
+ * rounds of one run per endpoint whose order rotates so drift hits every side alike.
  */
 export async function runHttp(quick: boolean): Promise<HttpResult> {
   const connections = 10;
   // Many short rounds rather than a few long runs: the round-by-round ratio is what is reported,
-  // and more rounds make its median steadier when other work shares the machine. A multiple of twice
-  // the three endpoints: see runOrder.
+  // and more rounds make its median steadier when other work shares the machine. Twice the seven
+  // endpoints: see runOrder.
   const durationSeconds = quick ? 1 : 2;
-  const rounds = quick ? 6 : 12;
+  const rounds = quick ? 7 : 14;
   const server = SuiteChild.start('http-server', [], { gc: false });
   const { port, metricsPort } = await server.ready<HttpServerPorts>();
   const urls: Record<HttpTarget, string> = {
     bare: `http://127.0.0.1:${port}/bare`,
     decorated: `http://127.0.0.1:${port}/decorated`,
     'decorated-metrics': `http://127.0.0.1:${metricsPort}/decorated`,
+    'bare-again': `http://127.0.0.1:${port}/bare-again`,
+    'bare-x100': `http://127.0.0.1:${port}/bare-x100`,
+    'decorated-x100': `http://127.0.0.1:${port}/decorated-x100`,
+    'decorated-metrics-x100': `http://127.0.0.1:${metricsPort}/decorated-x100`,
   };
   const targets = Object.keys(urls) as HttpTarget[];
   try {
@@ -128,6 +153,12 @@ export async function runHttp(quick: boolean): Promise<HttpResult> {
       summarize(zipWith(list.map((one) => one[field]), bare.map((one) => one[field]), (d, b) => d / b));
     const decorated = of('decorated');
     const metrics = of('decorated-metrics');
+    const control = of('bare-again');
+    const cpu = (list: LoadRun[]): number[] => list.map((one) => one.serverCpuUsPerRequest);
+    const callCost = (amplified: LoadRun[]): number[] => zipWith(cpu(amplified), cpu(of('bare-x100')), (d, b) => (d - b) / CALLS_PER_AMPLIFIED_REQUEST);
+    const implied = (perCall: number[]): Summary => summarize(zipWith(cpu(bare), perCall, (b, call) => b / (b + call)));
+    const decoratedCall = callCost(of('decorated-x100'));
+    const metricsCall = callCost(of('decorated-metrics-x100'));
     return {
       connections,
       durationSeconds,
@@ -140,6 +171,17 @@ export async function runHttp(quick: boolean): Promise<HttpResult> {
       decoratedMetrics: side(metrics),
       rpsRatioMetrics: ratios(metrics, 'requestsPerSecond'),
       cpuRatioMetrics: ratios(metrics, 'serverCpuUsPerRequest'),
+      bareAgain: side(control),
+      rpsRatioControl: ratios(control, 'requestsPerSecond'),
+      cpuRatioControl: ratios(control, 'serverCpuUsPerRequest'),
+      callsPerAmplifiedRequest: CALLS_PER_AMPLIFIED_REQUEST,
+      bareX100: side(of('bare-x100')),
+      decoratedX100: side(of('decorated-x100')),
+      decoratedMetricsX100: side(of('decorated-metrics-x100')),
+      decoratedCallCpuUs: summarize(decoratedCall),
+      decoratedMetricsCallCpuUs: summarize(metricsCall),
+      impliedRatio: implied(decoratedCall),
+      impliedRatioMetrics: implied(metricsCall),
     };
   } finally {
     server.send({ type: 'stop' });

@@ -192,11 +192,22 @@ function httpTable(http: HttpResult): string {
       side('`GET /bare` (undecorated provider method)', http.bare),
       side('`GET /decorated` (full decorated stack)', http.decorated),
       side('`GET /decorated`, same app with Prometheus metrics on', http.decoratedMetrics),
+      side('`GET /bare-again` (identical to `/bare`: the A/A control)', http.bareAgain),
+      side(`\`GET /bare-x100\` (${http.callsPerAmplifiedRequest} undecorated calls per request)`, http.bareX100),
+      side(`\`GET /decorated-x100\` (${http.callsPerAmplifiedRequest} decorated calls per request)`, http.decoratedX100),
+      side('`GET /decorated-x100`, metrics on', http.decoratedMetricsX100),
     ]),
     '',
     `decorated / bare, round by round: req/s ${ratioRange(http.rpsRatio, 3)}; server CPU per request ${ratioRange(http.cpuRatio, 3)}. ` +
-      `With metrics on: req/s ${ratioRange(http.rpsRatioMetrics, 3)}; server CPU per request ${ratioRange(http.cpuRatioMetrics, 3)} ` +
-      '(CPU time is the steadier figure when other work shares the machine).',
+      `With metrics on: req/s ${ratioRange(http.rpsRatioMetrics, 3)}; server CPU per request ${ratioRange(http.cpuRatioMetrics, 3)}. ` +
+      `A/A control, \`/bare-again\` / \`/bare\` (the same code): req/s ${ratioRange(http.rpsRatioControl, 3)}; server CPU per request ` +
+      `${ratioRange(http.cpuRatioControl, 3)}: how far apart this machine puts two identical endpoints in one run.`,
+    '',
+    `One decorated call inside the server, (\`/decorated-x100\` - \`/bare-x100\`) / ${http.callsPerAmplifiedRequest} round by round: ` +
+      `${fixed(http.decoratedCallCpuUs.median, 2)} µs [${fixed(http.decoratedCallCpuUs.p25, 2)}–${fixed(http.decoratedCallCpuUs.p75, 2)}] of server CPU ` +
+      `(metrics on: ${fixed(http.decoratedMetricsCallCpuUs.median, 2)} µs [${fixed(http.decoratedMetricsCallCpuUs.p25, 2)}–${fixed(http.decoratedMetricsCallCpuUs.p75, 2)}]) ` +
+      `over an undecorated one, against ${fixed(http.bare.serverCpuUsPerRequest.median, 1)} µs for a whole bare request: one decorated call per request ` +
+      `allows ${ratioRange(http.impliedRatio, 3)} of bare requests/s (metrics on: ${ratioRange(http.impliedRatioMetrics, 3)}).`,
   ].join('\n');
 }
 

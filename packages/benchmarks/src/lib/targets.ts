@@ -177,9 +177,10 @@ function idleTarget(idle: readonly IdleSummary[]): TargetResult {
 
 function httpTargets(http: HttpResult): TargetResult[] {
   const results: TargetResult[] = [];
-  for (const [label, decorated, rpsRatio, cpuRatio] of [
-    ['Decorated HTTP endpoint', http.decorated, http.rpsRatio, http.cpuRatio],
-    ['Same, with Prometheus metrics on (issue 6),', http.decoratedMetrics, http.rpsRatioMetrics, http.cpuRatioMetrics],
+  const control = `A/A control in the same run: ${ratioRange(http.rpsRatioControl, 3)} req/s, ${ratioRange(http.cpuRatioControl, 3)} CPU`;
+  for (const [label, decorated, rpsRatio, cpuRatio, callCpu, implied] of [
+    ['Decorated HTTP endpoint', http.decorated, http.rpsRatio, http.cpuRatio, http.decoratedCallCpuUs, http.impliedRatio],
+    ['Same, with Prometheus metrics on (issue 6),', http.decoratedMetrics, http.rpsRatioMetrics, http.cpuRatioMetrics, http.decoratedMetricsCallCpuUs, http.impliedRatioMetrics],
   ] as const) {
     const extraCpu = decorated.serverCpuUsPerRequest.median - http.bare.serverCpuUsPerRequest.median;
     results.push(
@@ -187,7 +188,7 @@ function httpTargets(http: HttpResult): TargetResult[] {
         target: `${label} within 3% of bare requests/s`,
         figure:
           `${ratioRange(rpsRatio, 3)} (decorated ${int(decorated.rps.median)} vs bare ${int(http.bare.rps.median)} req/s; ` +
-          `p99 ${fixed(decorated.p99Ms.median)} vs ${fixed(http.bare.p99Ms.median)} ms)`,
+          `p99 ${fixed(decorated.p99Ms.median)} vs ${fixed(http.bare.p99Ms.median)} ms; ${control})`,
         verdict: verdict(rpsRatio.median >= 0.97),
       },
       {
@@ -196,6 +197,13 @@ function httpTargets(http: HttpResult): TargetResult[] {
           `${ratioRange(cpuRatio, 3)} (decorated ${fixed(decorated.serverCpuUsPerRequest.median, 1)} vs bare ` +
           `${fixed(http.bare.serverCpuUsPerRequest.median, 1)} µs per request, ${extraCpu >= 0 ? '+' : ''}${fixed(extraCpu, 1)} µs)`,
         verdict: verdict(cpuRatio.median <= 1.03),
+      },
+      {
+        target: `${label}: the decorated call's own cost in the server (${http.callsPerAmplifiedRequest} per request) within 3% of a bare request`,
+        figure:
+          `${fixed(callCpu.median, 2)} µs [${fixed(callCpu.p25, 2)}–${fixed(callCpu.p75, 2)}] per call vs ${fixed(http.bare.serverCpuUsPerRequest.median, 1)} µs ` +
+          `per bare request: ${ratioRange(implied, 3)} of bare requests/s`,
+        verdict: verdict(implied.median >= 0.97),
       },
     );
   }
