@@ -4,7 +4,7 @@ import type { InflightResult } from '../suites/memory-inflight.suite.js';
 import type { CallRow, CallsAnalysis, ConditionFigures } from './analysis.js';
 import { BARE_LABEL } from './catalog.js';
 import { fixed, int, nsRange, ratioRange, signedInt, table } from './format.js';
-import type { HttpResult } from './http-bench.js';
+import type { HttpResult } from './http-summary.js';
 import type { MachineInfo } from './machine.js';
 import type { IdleSummary, TargetResult } from './targets.js';
 

@@ -3,7 +3,7 @@ import type { InflightResult } from '../suites/memory-inflight.suite.js';
 import type { IdleCpuResult } from '../suites/idle-cpu.suite.js';
 import { overheadRatio, row, type CallsAnalysis } from './analysis.js';
 import { fixed, int, ratioRange } from './format.js';
-import type { HttpResult } from './http-bench.js';
+import type { HttpResult } from './http-summary.js';
 import { summarize, zipWith, type Summary } from './stats.js';
 
 export type Verdict = 'met' | 'missed' | 'not measured';
@@ -199,7 +199,7 @@ function httpTargets(http: HttpResult): TargetResult[] {
         verdict: verdict(cpuRatio.median <= 1.03),
       },
       {
-        target: `${label}: the decorated call's own cost in the server (${http.callsPerAmplifiedRequest} per request) within 3% of a bare request`,
+        target: `${label.replace(/,$/, '')}: the decorated call's own cost in the server (${http.callsPerAmplifiedRequest} per request) within 3% of a bare request`,
         figure:
           `${fixed(callCpu.median, 2)} µs [${fixed(callCpu.p25, 2)}–${fixed(callCpu.p75, 2)}] per call vs ${fixed(http.bare.serverCpuUsPerRequest.median, 1)} µs ` +
           `per bare request: ${ratioRange(implied, 3)} of bare requests/s`,
