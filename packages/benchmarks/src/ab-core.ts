@@ -9,9 +9,11 @@
  * a bare batch, and the figure is the round-by-round difference B - A: drift hits both alike. Both
  * builds first run every kind of Bulwark call (lone policies, the RxJS operator), so neither is
  * measured with the unrealistically monomorphic code of a process that only ever made one call.
+ * By default it runs twice, in two processes, A loaded first and then B (see `bothOrders`).
  */
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bulwarkScopedCases, bulwarkUnscopedCases, fullStack, type CoreBuild } from './cases/bulwark.cases.js';
 import { summarize } from './lib/stats.js';
 
@@ -21,16 +23,19 @@ interface Args {
   b: string;
   rounds: number;
   histogram: boolean;
+  /** Which build this process loads and warms first; unset: run one process each way and average. */
+  first: 'a' | 'b' | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Partial<Args> = { rounds: 101, histogram: false };
+  const args: Partial<Args> = { rounds: 101, histogram: false, first: undefined };
   for (const arg of argv) {
     if (arg.startsWith('--a=')) args.a = arg.slice(4);
     else if (arg.startsWith('--b=')) args.b = arg.slice(4);
     else if (arg.startsWith('--rounds=')) args.rounds = Number(arg.slice('--rounds='.length));
     else if (arg === '--histogram') args.histogram = true;
-    else throw new Error(`unknown argument ${arg} (expected --a=<core dist> --b=<core dist> [--rounds=N] [--histogram])`);
+    else if (arg === '--first=a' || arg === '--first=b') args.first = arg.endsWith('a') ? 'a' : 'b';
+    else throw new Error(`unknown argument ${arg} (expected --a=<core dist> --b=<core dist> [--rounds=N] [--histogram] [--first=a|b])`);
   }
   if (args.a === undefined || args.b === undefined) throw new Error('--a and --b name two built @bulwark/core dist directories');
   if (!Number.isInteger(args.rounds) || args.rounds! < 15) throw new Error('--rounds must be an integer >= 15');
@@ -65,13 +70,38 @@ function compileLoop(): Loop {
   return new Function('call', 'n', 'return (async () => { for (let i = 0; i < n; i++) { if (await call() !== 42) throw new Error("wrong result"); } })()') as Loop;
 }
 
+/**
+ * Under load the build loaded and warmed second has measured faster by itself (an A/A run: down to
+ * -45 ns on average), so by default both orders run, each in a process of its own, and the figure is
+ * the mean of the two medians.
+ */
+async function bothOrders(argv: readonly string[]): Promise<void> {
+  const medians: number[] = [];
+  for (const first of ['a', 'b'] as const) {
+    const output = await new Promise<string>((done, fail) => {
+      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...argv, `--first=${first}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.on('exit', (code) => (code === 0 ? done(text) : fail(new Error(`ab --first=${first} exited with ${code}`))));
+    });
+    process.stdout.write(`${first === 'a' ? 'A' : 'B'} loaded and warmed first: ${output}`);
+    const median = /B - A, round by round: (-?\d+) ns/.exec(output)?.[1];
+    if (median === undefined) throw new Error(`no B - A figure in the output of --first=${first}`);
+    medians.push(Number(median));
+  }
+  process.stdout.write(`B - A, mean of both load orders: ${Math.round((medians[0]! + medians[1]!) / 2)} ns\n`);
+}
+
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const args = parseArgs(argv);
+  if (args.first === undefined) return bothOrders(argv);
   const load = async (dir: string): Promise<CoreBuild> => (await import(pathToFileURL(resolve(dir, 'index.js')).href)) as CoreBuild;
-  const builds = { a: await load(args.a), b: await load(args.b) };
+  const order = args.first === 'a' ? (['a', 'b'] as const) : (['b', 'a'] as const);
+  const builds = {} as Record<'a' | 'b', CoreBuild>;
+  for (const id of order) builds[id] = await load(args[id]);
   const stacks = { a: stackOf(builds.a, 'a', args.histogram), b: stackOf(builds.b, 'b', args.histogram) };
-  await exercise(builds.a);
-  await exercise(builds.b);
+  for (const id of order) await exercise(builds[id]);
   const cases: Record<'bare' | 'a' | 'b', { loop: Loop; call: () => Promise<number> }> = {
     bare: { loop: compileLoop(), call: answer },
     a: { loop: compileLoop(), call: () => stacks.a.execute(answer) },

@@ -13,8 +13,8 @@ type Resource = Record<symbol, unknown>;
  * symbol of its own, and its promise hook copies that property onto every promise and resource
  * created; `run(store, fn, ...args)` sets the property, calls, and restores it. Around that, `run`
  * looks the resource up a second time (to skip a switch to the store already current), gathers rest
- * arguments and calls through `Reflect.apply`: entering a call's scope that way measured 90-150 ns
- * more per call than setting the property itself (`npm run ab`, two runs). `invoke` does what `run`
+ * arguments and calls through `Reflect.apply`: entering a call's scope that way measured 90-100 ns more
+ * per call than setting the property itself (`npm run ab`, both ways round). `invoke` does what `run`
  * does, with one lookup, when the storage has that shape and a probe confirms that writing the
  * property is what `getStore()` reads. Any other implementation (Node 24's AsyncContextFrame keeps
  * no such property) gets `run`, unchanged.
