@@ -57,7 +57,7 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
   private again = false;
   private againUrgent = false;
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  private immediate: ReturnType<typeof setImmediate> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined = undefined;
   /** Set while Redis is believed down, so the outage is logged once. */
   private localOnly = false;
   /** While local-only: tries Redis again (an idle store has no batch to try it with). */

@@ -4,7 +4,7 @@ import { invokeInScope } from '../context/current-signal.js';
 import { ExecutionScope } from '../context/execution-scope.js';
 import { FallbackPolicy } from '../fallback/fallback.policy.js';
 import type { Operation, ResiliencePolicy } from '../policy/policy.interface.js';
-import { promiseSettledBy } from '../policy/promise-settled-by.js';
+import { promiseSettledBy, unsettled } from '../policy/promise-settled-by.js';
 import type { RetryBudget } from '../retry/retry-budget.interface.js';
 import { RetryPolicy, recordBudgetCall } from '../retry/retry.policy.js';
 import type { DeadlineQueue } from '../timeout/deadline-queue.js';
@@ -165,8 +165,8 @@ class FusedCall<T> extends TimedScope {
   generation = 0;
   startedAt = NaN;
   /** Settles the call's promise (set by `promiseSettledBy`; untimed calls have none). */
-  resolve: (value: T | PromiseLike<T>) => void = noop;
-  reject: (error: unknown) => void = noop;
+  resolve: (value: T | PromiseLike<T>) => void = unsettled;
+  reject: (error: unknown) => void = unsettled;
 
   constructor(
     private readonly pipeline: FusedPipeline,
@@ -260,4 +260,3 @@ class FailureContinuation<T> implements PromiseLike<T> {
   }
 }
 
-function noop(): void {}

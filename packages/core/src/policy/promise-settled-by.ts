@@ -4,8 +4,8 @@ export interface PromiseSettler<T> {
   reject: (error: unknown) => void;
 }
 
-let capturedResolve: (value: never) => void = noop;
-let capturedReject: (error: unknown) => void = noop;
+let capturedResolve: (value: never) => void = unsettled;
+let capturedReject: (error: unknown) => void = unsettled;
 
 // One executor for every promise: an executor closure per call would be one more allocation on
 // the hot path. The Promise constructor runs it synchronously, so the captured pair is handed over
@@ -20,9 +20,10 @@ export function promiseSettledBy<T>(settler: PromiseSettler<T>): Promise<T> {
   const promise = new Promise<T>(capture);
   settler.resolve = capturedResolve as (value: T | PromiseLike<T>) => void;
   settler.reject = capturedReject;
-  capturedResolve = noop;
-  capturedReject = noop;
+  capturedResolve = unsettled;
+  capturedReject = unsettled;
   return promise;
 }
 
-function noop(): void {}
+/** What a settler's `resolve` and `reject` hold before `promiseSettledBy` stores the real ones (one shape from construction on). */
+export function unsettled(): void {}

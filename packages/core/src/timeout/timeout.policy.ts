@@ -4,7 +4,7 @@ import type { ExecutionScope } from '../context/execution-scope.js';
 import { TimeoutError } from '../errors/timeout.error.js';
 import { EventEmitter } from '../events/event-emitter.js';
 import { BasePolicy } from '../policy/base.policy.js';
-import { promiseSettledBy } from '../policy/promise-settled-by.js';
+import { promiseSettledBy, unsettled } from '../policy/promise-settled-by.js';
 import type { Operation } from '../policy/policy.interface.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { TimedScope } from './timed-scope.js';
@@ -134,8 +134,8 @@ class TimedCall<T> extends TimedScope {
   }
 
   /** Settle the policy's promise (set by `promiseSettledBy` right after construction). */
-  resolve!: (value: T | PromiseLike<T>) => void;
-  reject!: (error: unknown) => void;
+  resolve: (value: T | PromiseLike<T>) => void = unsettled;
+  reject: (error: unknown) => void = unsettled;
 
   readonly onValue = (value: T): void => {
     if (this.finish()) this.resolve(value);
