@@ -17,7 +17,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bulwarkScopedCases, bulwarkUnscopedCases, fullStack, type CoreBuild } from './cases/bulwark.cases.js';
 import { summarize } from './lib/stats.js';
 
-
 interface Args {
   a: string;
   b: string;
@@ -97,11 +96,11 @@ async function main(): Promise<void> {
   const args = parseArgs(argv);
   if (args.first === undefined) return bothOrders(argv);
   const load = async (dir: string): Promise<CoreBuild> => (await import(pathToFileURL(resolve(dir, 'index.js')).href)) as CoreBuild;
-  const order = args.first === 'a' ? (['a', 'b'] as const) : (['b', 'a'] as const);
+  const loadOrder = args.first === 'a' ? (['a', 'b'] as const) : (['b', 'a'] as const);
   const builds = {} as Record<'a' | 'b', CoreBuild>;
-  for (const id of order) builds[id] = await load(args[id]);
+  for (const id of loadOrder) builds[id] = await load(args[id]);
   const stacks = { a: stackOf(builds.a, 'a', args.histogram), b: stackOf(builds.b, 'b', args.histogram) };
-  for (const id of order) await exercise(builds[id]);
+  for (const id of loadOrder) await exercise(builds[id]);
   const cases: Record<'bare' | 'a' | 'b', { loop: Loop; call: () => Promise<number> }> = {
     bare: { loop: compileLoop(), call: answer },
     a: { loop: compileLoop(), call: () => stacks.a.execute(answer) },

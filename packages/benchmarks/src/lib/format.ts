@@ -19,6 +19,11 @@ export function nsRange(summary: Summary): string {
   return `${int(summary.median)} [${int(summary.p25)}–${int(summary.p75)}]`;
 }
 
+/** `median [p25–p75]` with `digits` decimals, `unit` after the median (`0.86 µs [0.80–0.93]`). */
+export function fixedRange(summary: Summary, digits: number, unit = ''): string {
+  return `${fixed(summary.median, digits)}${unit} [${fixed(summary.p25, digits)}–${fixed(summary.p75, digits)}]`;
+}
+
 export function ratioRange(summary: Summary, digits = 2): string {
   return `${fixed(summary.median, digits)}× [${fixed(summary.p25, digits)}–${fixed(summary.p75, digits)}]`;
 }

@@ -70,7 +70,7 @@ export async function runHttp(quick: boolean): Promise<HttpResult> {
   try {
     for (const target of targets) await expectBody(urls[target]);
     process.stderr.write(`  http: warm-up, then ${rounds} rounds of ${targets.length} x ${durationSeconds} s runs `);
-    for (const target of targets) await load(server, target, urls[target], connections, quick ? 1 : 2);
+    for (const target of targets) await load(server, target, urls[target], connections, durationSeconds);
     const runs: LoadRun[] = [];
     for (let round = 0; round < rounds; round++) {
       for (const target of runOrder(targets, round)) {

@@ -13,18 +13,20 @@ function round(figures: Record<HttpTarget, [cpu: number, rps: number]>): LoadRun
   }));
 }
 
+const FIRST_ROUND: Record<HttpTarget, [cpu: number, rps: number]> = {
+  bare: [300, 3_000],
+  decorated: [306, 2_940],
+  'decorated-metrics': [309, 2_910],
+  'bare-again': [303, 2_970],
+  'bare-x100': [400, 2_500],
+  'decorated-x100': [500, 2_000],
+  'decorated-metrics-x100': [520, 1_900],
+};
+
 describe('summarizeHttp', () => {
   it('pairs every endpoint with /bare of the same round, and prices one decorated call from the x100 pair', () => {
     const runs = [
-      ...round({
-        bare: [300, 3_000],
-        decorated: [306, 2_940],
-        'decorated-metrics': [309, 2_910],
-        'bare-again': [303, 2_970],
-        'bare-x100': [400, 2_500],
-        'decorated-x100': [500, 2_000],
-        'decorated-metrics-x100': [520, 1_900],
-      }),
+      ...round(FIRST_ROUND),
       // A slower round: ratios are taken within it, not across rounds.
       ...round({
         bare: [600, 1_500],
@@ -56,15 +58,7 @@ describe('summarizeHttp', () => {
   });
 
   it('refuses runs whose endpoints do not line up round by round', () => {
-    const runs = round({
-      bare: [300, 3_000],
-      decorated: [306, 2_940],
-      'decorated-metrics': [309, 2_910],
-      'bare-again': [303, 2_970],
-      'bare-x100': [400, 2_500],
-      'decorated-x100': [500, 2_000],
-      'decorated-metrics-x100': [520, 1_900],
-    });
+    const runs = round(FIRST_ROUND);
     expect(() => summarizeHttp([...runs, runs[1]!], { connections: 10, durationSeconds: 2, rounds: 1 })).toThrow('different lengths');
   });
 });

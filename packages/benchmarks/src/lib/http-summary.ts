@@ -82,10 +82,13 @@ export function summarizeHttp(runs: readonly LoadRun[], setup: { connections: nu
   const metrics = of('decorated-metrics');
   const control = of('bare-again');
   const cpu = (list: LoadRun[]): number[] => list.map((one) => one.serverCpuUsPerRequest);
-  const callCost = (amplified: LoadRun[]): number[] => zipWith(cpu(amplified), cpu(of('bare-x100')), (d, b) => (d - b) / CALLS_PER_AMPLIFIED_REQUEST);
+  const bareX100 = of('bare-x100');
+  const callCost = (amplified: LoadRun[]): number[] => zipWith(cpu(amplified), cpu(bareX100), (d, b) => (d - b) / CALLS_PER_AMPLIFIED_REQUEST);
   const implied = (perCall: number[]): Summary => summarize(zipWith(cpu(bare), perCall, (b, call) => b / (b + call)));
-  const decoratedCall = callCost(of('decorated-x100'));
-  const metricsCall = callCost(of('decorated-metrics-x100'));
+  const decoratedX100 = of('decorated-x100');
+  const metricsX100 = of('decorated-metrics-x100');
+  const decoratedCall = callCost(decoratedX100);
+  const metricsCall = callCost(metricsX100);
   return {
     ...setup,
     runs: [...runs],
@@ -100,9 +103,9 @@ export function summarizeHttp(runs: readonly LoadRun[], setup: { connections: nu
     rpsRatioControl: ratios(control, 'requestsPerSecond'),
     cpuRatioControl: ratios(control, 'serverCpuUsPerRequest'),
     callsPerAmplifiedRequest: CALLS_PER_AMPLIFIED_REQUEST,
-    bareX100: side(of('bare-x100')),
-    decoratedX100: side(of('decorated-x100')),
-    decoratedMetricsX100: side(of('decorated-metrics-x100')),
+    bareX100: side(bareX100),
+    decoratedX100: side(decoratedX100),
+    decoratedMetricsX100: side(metricsX100),
     decoratedCallCpuUs: summarize(decoratedCall),
     decoratedMetricsCallCpuUs: summarize(metricsCall),
     impliedRatio: implied(decoratedCall),

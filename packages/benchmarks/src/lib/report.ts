@@ -3,7 +3,7 @@ import type { BreakerMemoryResult } from '../suites/memory-breakers.suite.js';
 import type { InflightResult } from '../suites/memory-inflight.suite.js';
 import type { CallRow, CallsAnalysis, ConditionFigures } from './analysis.js';
 import { BARE_LABEL } from './catalog.js';
-import { fixed, int, nsRange, ratioRange, signedInt, table } from './format.js';
+import { fixed, fixedRange, int, nsRange, ratioRange, signedInt, table } from './format.js';
 import type { HttpResult } from './http-summary.js';
 import type { MachineInfo } from './machine.js';
 import type { IdleSummary, TargetResult } from './targets.js';
@@ -183,7 +183,7 @@ function httpTable(http: HttpResult): string {
     `${int(figures.rps.median)} [${int(figures.rps.p25)}–${int(figures.rps.p75)}]`,
     fixed(figures.p50Ms.median, 2),
     fixed(figures.p99Ms.median, 2),
-    `${fixed(figures.serverCpuUsPerRequest.median, 1)} [${fixed(figures.serverCpuUsPerRequest.p25, 1)}–${fixed(figures.serverCpuUsPerRequest.p75, 1)}]`,
+    fixedRange(figures.serverCpuUsPerRequest, 1),
   ];
   return [
     `### HTTP (Nest 12 Express, autocannon ${http.connections} connections, ${http.rounds} rounds of ${http.runs.length / http.rounds} runs of ${http.durationSeconds} s, order balanced across rounds)`,
@@ -204,8 +204,7 @@ function httpTable(http: HttpResult): string {
       `${ratioRange(http.cpuRatioControl, 3)}: how far apart this machine puts two identical endpoints in one run.`,
     '',
     `One decorated call inside the server, (\`/decorated-x100\` - \`/bare-x100\`) / ${http.callsPerAmplifiedRequest} round by round: ` +
-      `${fixed(http.decoratedCallCpuUs.median, 2)} µs [${fixed(http.decoratedCallCpuUs.p25, 2)}–${fixed(http.decoratedCallCpuUs.p75, 2)}] of server CPU ` +
-      `(metrics on: ${fixed(http.decoratedMetricsCallCpuUs.median, 2)} µs [${fixed(http.decoratedMetricsCallCpuUs.p25, 2)}–${fixed(http.decoratedMetricsCallCpuUs.p75, 2)}]) ` +
+      `${fixedRange(http.decoratedCallCpuUs, 2, ' µs')} of server CPU (metrics on: ${fixedRange(http.decoratedMetricsCallCpuUs, 2, ' µs')}) ` +
       `over an undecorated one, against ${fixed(http.bare.serverCpuUsPerRequest.median, 1)} µs for a whole bare request: one decorated call per request ` +
       `allows ${ratioRange(http.impliedRatio, 3)} of bare requests/s (metrics on: ${ratioRange(http.impliedRatioMetrics, 3)}).`,
   ].join('\n');

@@ -2,7 +2,7 @@ import type { HygieneResult } from '../suites/hygiene.suite.js';
 import type { InflightResult } from '../suites/memory-inflight.suite.js';
 import type { IdleCpuResult } from '../suites/idle-cpu.suite.js';
 import { overheadRatio, row, type CallsAnalysis } from './analysis.js';
-import { fixed, int, ratioRange } from './format.js';
+import { fixed, fixedRange, int, ratioRange } from './format.js';
 import type { HttpResult } from './http-summary.js';
 import { summarize, zipWith, type Summary } from './stats.js';
 
@@ -201,7 +201,7 @@ function httpTargets(http: HttpResult): TargetResult[] {
       {
         target: `${label.replace(/,$/, '')}: the decorated call's own cost in the server (${http.callsPerAmplifiedRequest} per request) within 3% of a bare request`,
         figure:
-          `${fixed(callCpu.median, 2)} µs [${fixed(callCpu.p25, 2)}–${fixed(callCpu.p75, 2)}] per call vs ${fixed(http.bare.serverCpuUsPerRequest.median, 1)} µs ` +
+          `${fixedRange(callCpu, 2, ' µs')} per call vs ${fixed(http.bare.serverCpuUsPerRequest.median, 1)} µs ` +
           `per bare request: ${ratioRange(implied, 3)} of bare requests/s`,
         verdict: verdict(implied.median >= 0.97),
       },
