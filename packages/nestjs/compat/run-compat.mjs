@@ -163,6 +163,7 @@ async function install(variant, tarballs) {
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   cpSync(join(HERE, 'app', variant.app), join(dir, 'main.js'));
   cpSync(join(HERE, 'app', 'checks.cjs'), join(dir, 'checks.cjs'));
+  cpSync(join(HERE, 'app', 'lifetime.cjs'), join(dir, 'lifetime.cjs'));
   progress(`${variant.id}: npm install (@nestjs/* ${range}, "type": "${variant.type}")`);
   const npm = await run('npm', ['install', '--no-audit', '--no-fund', '--cache', cacheDir], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS });
   const result = { ok: false, installMs: npm.ms, dir };
@@ -189,10 +190,30 @@ async function install(variant, tarballs) {
 async function runApp(variant, installed) {
   progress(`${variant.id}: node main.js`);
   const app = await run(process.execPath, ['main.js'], { cwd: installed.dir, timeoutMs: APP_TIMEOUT_MS });
-  if (app.code === 0) return { ok: true, runMs: app.ms };
-  const lastLine = app.output.trim().split('\n').findLast((line) => line.startsWith('CHECK FAILED:'));
-  const reason = app.timedOut ? `app timed out after ${APP_TIMEOUT_MS / 1000} s` : lastLine ?? `app exited ${app.code ?? app.signal}`;
-  return { ok: false, runMs: app.ms, reason, output: app.output };
+  if (app.code !== 0) {
+    const lastLine = app.output.trim().split('\n').findLast((line) => line.startsWith('CHECK FAILED:'));
+    const reason = app.timedOut ? `app timed out after ${APP_TIMEOUT_MS / 1000} s` : lastLine ?? `app exited ${app.code ?? app.signal}`;
+    return { ok: false, runMs: app.ms, reason, output: app.output };
+  }
+  const lifetime = await checkLifetime(variant, installed.dir);
+  return { ok: lifetime === undefined, runMs: app.ms, reason: lifetime?.reason, output: lifetime?.output };
+}
+
+/**
+ * A pending timed call keeps a script alive until it times out (its operation holds nothing
+ * open), and a finished one leaves nothing behind that would (compat/app/lifetime.cjs).
+ */
+async function checkLifetime(variant, cwd) {
+  progress(`${variant.id}: node lifetime.cjs pending, idle`);
+  const pending = await run(process.execPath, ['lifetime.cjs', 'pending'], { cwd, timeoutMs: 20_000 });
+  if (pending.code !== 0 || !/^timed out after \d+ ms$/m.test(pending.stdout)) {
+    return { reason: `a script with a pending timed call ended without its TimeoutError (exit ${pending.code ?? pending.signal})`, output: pending.output };
+  }
+  const idle = await run(process.execPath, ['lifetime.cjs', 'idle'], { cwd, timeoutMs: 20_000 });
+  if (idle.code !== 0 || idle.stdout.trim() !== 'resolved 1' || idle.ms > 5_000) {
+    return { reason: `a script whose timed call had finished (10 s timeout) took ${seconds(idle.ms)} to exit (exit ${idle.code ?? idle.signal})`, output: idle.output };
+  }
+  return undefined;
 }
 
 /**

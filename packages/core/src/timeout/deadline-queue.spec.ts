@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import type { Clock } from '../clock/clock.js';
 import { FakeClock } from '../clock/fake-clock.js';
 import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
 
@@ -24,25 +25,43 @@ class Entry implements DeadlineEntry {
 
 const DURATION = 100;
 
-type Step = { kind: 'add' } | { kind: 'settle'; pick: number } | { kind: 'advance'; ms: number };
+type Step = { kind: 'add' } | { kind: 'settle'; pick: number } | { kind: 'advance'; ms: number } | { kind: 'exit' };
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   fc.constant<Step>({ kind: 'add' }),
   fc.record({ kind: fc.constant('settle' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 2 * DURATION }) }),
+  fc.constant<Step>({ kind: 'exit' }),
 );
 
-describe('DeadlineQueue', () => {
-  it('expires exactly the entries whose deadline passed unsettled, once, in deadline order (model check)', () => {
+/** The fake clock without `onBeforeExit`, as a custom clock may be: the queue refs its timer per call. */
+function withoutBeforeExit(clock: FakeClock): Clock {
+  return {
+    now: () => clock.now(),
+    setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
+    clearTimeout: (handle) => clock.clearTimeout(handle),
+  };
+}
+
+describe.each([
+  ['a clock with onBeforeExit (the system clock)', true],
+  ['a clock without onBeforeExit', false],
+])('DeadlineQueue on %s', (_, beforeExit) => {
+  it('expires exactly the entries whose deadline passed unsettled, once, in deadline order, and keeps the process alive only for pending entries (model check)', () => {
     fc.assert(
       fc.property(fc.array(stepArbitrary, { maxLength: 300 }), (steps) => {
         const clock = new FakeClock();
-        const queue = new DeadlineQueue(clock);
+        const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
         const live: Entry[] = [];
         const expiredOrder: number[] = [];
         let next = 0;
+        // Whether the process tried to exit while entries were pending (since it last had none).
+        let held = false;
         for (const step of steps) {
-          if (step.kind === 'add') {
+          if (step.kind === 'exit') {
+            clock.emitBeforeExit();
+            if (live.length > 0) held = true;
+          } else if (step.kind === 'add') {
             const entry = new Entry(next++, clock.now() + DURATION);
             entry.onExpire = () => {
               expect(clock.now()).toBeGreaterThanOrEqual(entry.deadline); // never early
@@ -67,11 +86,20 @@ describe('DeadlineQueue', () => {
               live.splice(live.indexOf(entry), 1);
             }
           }
+          if (live.length === 0) held = false;
           expect(queue.size).toBe(live.length);
           for (const entry of live) expect(entry.expired).toBe(0);
-          // One timer at most, referenced only while something is pending.
+          // One timer at most. Per call, it is ref'd while anything is pending; with onBeforeExit
+          // only once the process would exit with entries pending (until none is), and the clock
+          // holds a listener exactly while the timer is armed.
           expect(clock.pendingTimers).toBeLessThanOrEqual(1);
-          expect(clock.refedTimers).toBe(live.length > 0 ? 1 : 0);
+          if (beforeExit) {
+            expect(clock.refedTimers).toBe(held ? 1 : 0);
+            expect(clock.beforeExitListenerCount).toBe(clock.pendingTimers);
+          } else {
+            expect(clock.refedTimers).toBe(live.length > 0 ? 1 : 0);
+            expect(clock.beforeExitListenerCount).toBe(0);
+          }
         }
         expect([...expiredOrder].sort((a, b) => a - b)).toEqual(expiredOrder);
       }),
@@ -81,7 +109,7 @@ describe('DeadlineQueue', () => {
 
   it('copes with an expiry that settles, expires and adds entries of the same queue', () => {
     const clock = new FakeClock();
-    const queue = new DeadlineQueue(clock);
+    const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
     const first = new Entry(0, DURATION);
     const second = new Entry(1, DURATION);
     const third = new Entry(2, DURATION + 1);
@@ -104,9 +132,11 @@ describe('DeadlineQueue', () => {
 
   it('keeps working across compactions of a long-lived backlog', () => {
     const clock = new FakeClock();
-    const queue = new DeadlineQueue(clock);
+    const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
     const entries: Entry[] = [];
     const settled = new Set<Entry>();
+    // The queue's array references exactly the pending entries (none left behind by a compaction).
+    const referenced = (): number => (queue as unknown as { entries: unknown[] }).entries.filter((slot) => slot !== undefined).length;
     // Steady traffic for 3 s: one call per ms, each with 100 ms to live, every third settled 50 ms in.
     // The timer keeps expiring the oldest while ~100 are pending, so the queue compacts many times.
     for (let i = 0; i < 3_000; i++) {
@@ -120,6 +150,7 @@ describe('DeadlineQueue', () => {
         settled.add(old);
       }
       clock.advance(1);
+      expect(referenced()).toBe(queue.size);
     }
     clock.advance(DURATION);
     for (const entry of entries) expect(entry.expired).toBe(settled.has(entry) ? 0 : 1);
@@ -127,11 +158,30 @@ describe('DeadlineQueue', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('reuses its first slots for one-at-a-time traffic, and lets a burst\'s array go once it empties', () => {
+    const clock = new FakeClock();
+    const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
+    const slots = (): number => (queue as unknown as { entries: unknown[] }).entries.length;
+    for (let i = 0; i < 10_000; i++) {
+      const entry = new Entry(i, clock.now() + DURATION);
+      queue.add(entry);
+      expect(entry.queueSlot).toBe(i); // slot numbers keep growing: a stale one never matches a new entry
+      queue.settle(entry);
+    }
+    expect(slots()).toBe(1);
+    const burst = Array.from({ length: 5_000 }, (_, i) => new Entry(i, clock.now() + DURATION));
+    for (const entry of burst) queue.add(entry);
+    expect(slots()).toBe(5_000);
+    for (const entry of burst) queue.settle(entry);
+    expect(slots()).toBe(0);
+    expect(queue.size).toBe(0);
+  });
+
   it('holds no reference to an entry once it settled, even while others are pending', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const clock = new FakeClock();
-    const queue = new DeadlineQueue(clock);
+    const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
     const pending = new Entry(0, DURATION);
     queue.add(pending);
     const settled = (): WeakRef<Entry> => {

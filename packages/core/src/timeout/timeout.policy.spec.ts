@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Clock } from '../clock/clock.js';
+import { systemClock, type Clock } from '../clock/clock.js';
 import { FakeClock, flushMicrotasks } from '../clock/fake-clock.js';
 import { currentSignal } from '../context/current-signal.js';
 import { ExecutionScope } from '../context/execution-scope.js';
@@ -256,6 +256,40 @@ describe('TimeoutPolicy', () => {
     expect([...live].filter((timer) => timer.hasRef())).toHaveLength(0);
     await expect(policy.execute(never)).rejects.toBeInstanceOf(TimeoutError);
     expect([...live].filter((timer) => timer.hasRef())).toHaveLength(0);
+  });
+
+  it('on the system clock, refs its timer for a pending call only when the process is about to exit, and leaves no exit listener behind', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const clock: Clock = {
+      now: () => systemClock.now(),
+      setTimeout(callback, ms) {
+        const timer = systemClock.setTimeout(callback, ms) as NodeJS.Timeout;
+        timers.push(timer);
+        return timer;
+      },
+      clearTimeout: (handle) => systemClock.clearTimeout(handle),
+      onBeforeExit: (listener) => systemClock.onBeforeExit!(listener),
+    };
+    // Timers that keep the process alive (fired ones included in `timers`, so count live ones).
+    const liveTimeouts = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const timeoutsBefore = liveTimeouts();
+    const baseline = process.listenerCount('beforeExit');
+    const first = new TimeoutPolicy({ duration: 5, clock });
+    const second = new TimeoutPolicy({ duration: 10, clock });
+    const pending = first.execute(never);
+    await second.execute(async () => 1);
+    // Two armed timers, one process listener between them; a pending call alone refs nothing.
+    expect(process.listenerCount('beforeExit')).toBe(baseline + 1);
+    expect(timers.map((timer) => timer.hasRef())).toEqual([false, false]);
+    process.emit('beforeExit', 0);
+    // The process would have exited with the first call pending: its timer now holds it open.
+    expect(timers.map((timer) => timer.hasRef())).toEqual([true, false]);
+    await expect(pending).rejects.toBeInstanceOf(TimeoutError);
+    expect(process.listenerCount('beforeExit')).toBe(baseline + 1); // the second timer is still armed
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    // Both timers ran out with nothing pending: nothing is left to keep or watch the process.
+    expect(process.listenerCount('beforeExit')).toBe(baseline);
+    expect(liveTimeouts()).toBe(timeoutsBefore);
   });
 
   it('does not keep a scope listener on a long-lived caller signal after the call', async () => {

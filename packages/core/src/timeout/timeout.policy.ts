@@ -133,7 +133,7 @@ class TimedCall<T> extends TimedScope {
     super(parent, deadline, inherited, inherited ? undefined : policy.queue);
   }
 
-  /** Settle the policy's promise (set by `promiseSettledBy` right after construction). */
+  /** Settle the policy's promise (set by `promiseSettledBy` while constructing it). */
   resolve: (value: T | PromiseLike<T>) => void = unsettled;
   reject: (error: unknown) => void = unsettled;
 
