@@ -106,10 +106,9 @@ export class FusedPipeline {
     const promise = promiseSettledBy(call);
     if (!inherited) timeout.queue.add(call);
     if (inherited || call.abortable) call.followScope();
-    invokeInScope(operation, call).then(
-      (value) => call.value(value),
-      (error: unknown) => call.error(error),
-    );
+    // Bound methods rather than arrow functions: no closure context, and nothing to compile lazily
+    // on the first (and only) call of each (~100 instructions less per call).
+    invokeInScope(operation, call).then(call.value.bind(call), call.error.bind(call));
     return promise;
   }
 

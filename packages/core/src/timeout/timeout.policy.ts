@@ -95,7 +95,8 @@ export class TimeoutPolicy extends BasePolicy {
     // The outer scope can end this call first (its deadline, which we inherited, or its
     // caller's cancellation): follow it. Top-level calls skip this and its listener.
     if (inherited || call.abortable) call.followScope();
-    invokeInScope(operation, call).then(call.onValue, call.onError);
+    // Bound methods: no closure context per call (see FusedPipeline.run).
+    invokeInScope(operation, call).then(call.value.bind(call), call.error.bind(call));
     return promise;
   }
 
@@ -137,13 +138,13 @@ class TimedCall<T> extends TimedScope {
   resolve: (value: T | PromiseLike<T>) => void = unsettled;
   reject: (error: unknown) => void = unsettled;
 
-  readonly onValue = (value: T): void => {
+  value(value: T): void {
     if (this.finish()) this.resolve(value);
-  };
+  }
 
-  readonly onError = (error: unknown): void => {
+  error(error: unknown): void {
     if (this.finish()) this.reject(error);
-  };
+  }
 
   protected expired(): void {
     this.reject(this.policy.expire(this, this.context));
