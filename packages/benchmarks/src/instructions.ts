@@ -54,7 +54,10 @@ async function countInstructions(kind: 'stack' | 'bare', args: Args, calls: numb
   const script = fileURLToPath(import.meta.url);
   const argv = ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', process.execPath, '--single-threaded', script];
   argv.push('--child', kind, args.core, String(args.histogram), String(calls));
-  const { stderr } = await promisify(execFile)('valgrind', argv, { maxBuffer: 1 << 24 });
+  const { stderr } = await promisify(execFile)('valgrind', argv, { maxBuffer: 1 << 24 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new Error('valgrind is not installed (apt-get install valgrind)');
+    throw error;
+  });
   const match = /I\s+refs:\s+([\d,]+)/.exec(stderr);
   if (match === null) throw new Error(`no instruction count in valgrind's output:\n${stderr}`);
   return Number(match[1]!.replaceAll(',', ''));
