@@ -12,9 +12,9 @@
  * By default it runs twice, in two processes, A loaded first and then B (see `bothOrders`).
  */
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bulwarkScopedCases, bulwarkUnscopedCases, fullStack, type CoreBuild } from './cases/bulwark.cases.js';
+import { fileURLToPath } from 'node:url';
+import { bulwarkScopedCases, bulwarkUnscopedCases, fullStack, loadCoreBuild, type CoreBuild } from './cases/bulwark.cases.js';
+import { answer } from './lib/bench-case.js';
 import { summarize } from './lib/stats.js';
 
 interface Args {
@@ -39,17 +39,6 @@ function parseArgs(argv: readonly string[]): Args {
   if (args.a === undefined || args.b === undefined) throw new Error('--a and --b name two built @bulwark/core dist directories');
   if (!Number.isInteger(args.rounds) || args.rounds! < 15) throw new Error('--rounds must be an integer >= 15');
   return args as Args;
-}
-
-const answer = async (): Promise<number> => 42;
-
-/** The benchmark's full stack from `core`, its breaker keeping the duration histogram if asked. */
-function stackOf(core: CoreBuild, name: string, histogram: boolean) {
-  const stack = fullStack(name, core);
-  if (histogram) {
-    for (const policy of stack.policies) if (policy instanceof core.CircuitBreakerPolicy) policy.enableDurationHistogram();
-  }
-  return stack;
 }
 
 /** Every kind of call the per-call suite makes, so the build's code is as polymorphic as in an application. */
@@ -95,11 +84,10 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = parseArgs(argv);
   if (args.first === undefined) return bothOrders(argv);
-  const load = async (dir: string): Promise<CoreBuild> => (await import(pathToFileURL(resolve(dir, 'index.js')).href)) as CoreBuild;
   const loadOrder = args.first === 'a' ? (['a', 'b'] as const) : (['b', 'a'] as const);
   const builds = {} as Record<'a' | 'b', CoreBuild>;
-  for (const id of loadOrder) builds[id] = await load(args[id]);
-  const stacks = { a: stackOf(builds.a, 'a', args.histogram), b: stackOf(builds.b, 'b', args.histogram) };
+  for (const id of loadOrder) builds[id] = await loadCoreBuild(args[id]);
+  const stacks = { a: fullStack('a', builds.a, args.histogram), b: fullStack('b', builds.b, args.histogram) };
   for (const id of loadOrder) await exercise(builds[id]);
   const cases: Record<'bare' | 'a' | 'b', { loop: Loop; call: () => Promise<number> }> = {
     bare: { loop: compileLoop(), call: answer },

@@ -11,9 +11,9 @@
  */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { fullStack, type CoreBuild } from './cases/bulwark.cases.js';
+import { fullStack, loadCoreBuild } from './cases/bulwark.cases.js';
 import { answer } from './lib/bench-case.js';
 
 const WARMUP_CALLS = 30_000;
@@ -39,11 +39,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** The measured process: warm-up, then `calls` calls of the stack (or of the bare call). */
 async function child(kind: 'stack' | 'bare', core: string, histogram: boolean, calls: number): Promise<void> {
-  const build = (await import(pathToFileURL(resolve(core, 'index.js')).href)) as CoreBuild;
-  const stack = fullStack('instructions', build);
-  if (histogram) {
-    for (const policy of stack.policies) if (policy instanceof build.CircuitBreakerPolicy) policy.enableDurationHistogram();
-  }
+  const stack = fullStack('instructions', await loadCoreBuild(core), histogram);
   // AsyncLocalStorage on for both, as in any application that made one timed call.
   await stack.execute(answer);
   const call = kind === 'stack' ? () => stack.execute(answer) : answer;

@@ -1,5 +1,7 @@
 import * as bulwarkCore from '@bulwark/core';
 import { CircuitBreakerPolicy, CircuitOpenError, TimeoutPolicy, type ComposedPolicy } from '@bulwark/core';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { firstValueFrom, of } from 'rxjs';
 import { answer, rejecting, resolving, type BenchCase } from '../lib/bench-case.js';
 
@@ -9,12 +11,22 @@ export type CoreBuild = typeof bulwarkCore;
 /** Far beyond any run: an opened breaker stays open for the whole measurement. */
 export const HOUR = 3_600_000;
 
-/** The composition of the decorated stack: Fallback → Retry → CircuitBreaker → Timeout, issue defaults. */
-export function fullStack(name: string, core: CoreBuild = bulwarkCore): ComposedPolicy {
+/** Another build of `@bulwark/core`, from its dist directory (`npm run ab`, `npm run instructions`). */
+export async function loadCoreBuild(dist: string): Promise<CoreBuild> {
+  return (await import(pathToFileURL(resolve(dist, 'index.js')).href)) as CoreBuild;
+}
+
+/**
+ * The composition of the decorated stack: Fallback → Retry → CircuitBreaker → Timeout, issue
+ * defaults; `histogram`: its breaker keeps the duration histogram, as with metrics on.
+ */
+export function fullStack(name: string, core: CoreBuild = bulwarkCore, histogram = false): ComposedPolicy {
+  const breaker = new core.CircuitBreakerPolicy({ name, failureThreshold: 5 });
+  if (histogram) breaker.enableDurationHistogram();
   return core.composePolicies(
     new core.FallbackPolicy({ name, handler: () => -1 }),
     new core.RetryPolicy({ name }),
-    new core.CircuitBreakerPolicy({ name, failureThreshold: 5 }),
+    breaker,
     new core.TimeoutPolicy({ name, duration: 1_000 }),
   );
 }
