@@ -1,6 +1,6 @@
 // Public API of @bulwark/core. Everything not exported here is internal.
 export type { Clock, TimerHandle } from './clock/clock.js';
-export { systemClock } from './clock/clock.js';
+export { systemClock, wallTime } from './clock/clock.js';
 export { FakeClock, flushMicrotasks } from './clock/fake-clock.js';
 
 export { ResilienceError } from './errors/resilience.error.js';

@@ -164,6 +164,7 @@ async function install(variant, tarballs) {
   cpSync(join(HERE, 'app', variant.app), join(dir, 'main.js'));
   cpSync(join(HERE, 'app', 'checks.cjs'), join(dir, 'checks.cjs'));
   cpSync(join(HERE, 'app', 'lifetime.cjs'), join(dir, 'lifetime.cjs'));
+  cpSync(join(HERE, 'app', 'lifetime.test.cjs'), join(dir, 'lifetime.test.cjs'));
   progress(`${variant.id}: npm install (@nestjs/* ${range}, "type": "${variant.type}")`);
   const npm = await run('npm', ['install', '--no-audit', '--no-fund', '--cache', cacheDir], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS });
   const result = { ok: false, installMs: npm.ms, dir };
@@ -201,13 +202,18 @@ async function runApp(variant, installed) {
 
 /**
  * A pending timed call keeps a script alive until it times out (its operation holds nothing
- * open), and a finished one leaves nothing behind that would (compat/app/lifetime.cjs).
+ * open), before the script's own 'beforeExit' runs and under `node --test`, and a finished one
+ * leaves nothing behind that would (compat/app/lifetime.cjs, lifetime.test.cjs).
  */
 async function checkLifetime(variant, cwd) {
-  progress(`${variant.id}: node lifetime.cjs pending, idle`);
+  progress(`${variant.id}: node lifetime.cjs pending, idle; node --test lifetime.test.cjs`);
   const pending = await run(process.execPath, ['lifetime.cjs', 'pending'], { cwd, timeoutMs: 20_000 });
-  if (pending.code !== 0 || !/^timed out after \d+ ms$/m.test(pending.stdout)) {
-    return { reason: `a script with a pending timed call ended without its TimeoutError (exit ${pending.code ?? pending.signal})`, output: pending.output };
+  if (pending.code !== 0 || !/^timed out after \d+ ms\nbeforeExit$/m.test(pending.stdout)) {
+    return { reason: `a script with a pending timed call ended without its TimeoutError, or ran 'beforeExit' first (exit ${pending.code ?? pending.signal})`, output: pending.output };
+  }
+  const underTest = await run(process.execPath, ['--test', 'lifetime.test.cjs'], { cwd, timeoutMs: 20_000 });
+  if (underTest.code !== 0) {
+    return { reason: `node --test: a test awaiting a pending timed call did not pass (exit ${underTest.code ?? underTest.signal})`, output: underTest.output };
   }
   const idle = await run(process.execPath, ['lifetime.cjs', 'idle'], { cwd, timeoutMs: 20_000 });
   if (idle.code !== 0 || idle.stdout.trim() !== 'resolved 1' || idle.ms > 5_000) {

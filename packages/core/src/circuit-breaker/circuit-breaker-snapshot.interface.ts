@@ -26,9 +26,12 @@ export interface CircuitBreakerSnapshot {
   readonly failureRate: number;
   /** Percent of slow calls in the window, one decimal; 0 when the window is empty. */
   readonly slowCallRate: number;
-  /** Clock time (ms) at which the breaker last opened; `null` unless open, half-open or forced open. */
+  /**
+   * Wall-clock time (epoch ms, see `Clock.toWallTime`) at which the breaker last opened; `null`
+   * unless open, half-open or forced open.
+   */
   readonly openedAt: number | null;
-  /** Clock time (ms) at which an open breaker will admit a trial call; `null` unless `open`. */
+  /** Wall-clock time (epoch ms) at which an open breaker will admit a trial call; `null` unless `open`. */
   readonly nextAttemptAt: number | null;
   readonly calls: CircuitBreakerCallCounts;
 }

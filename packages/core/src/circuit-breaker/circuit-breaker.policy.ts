@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../clock/clock.js';
+import { systemClock, wallTime, type Clock } from '../clock/clock.js';
 import { isCancellation, type ExecutionScope } from '../context/execution-scope.js';
 import { DEFAULT_DURATION_BUCKETS_MS, DurationRecorder, type CallDurationHistogram } from './call-duration.histogram.js';
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
@@ -315,8 +315,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
       totalCalls: total,
       failureRate: percent(window.failures, total),
       slowCallRate: percent(window.slow, total),
-      openedAt: this.openedAt,
-      nextAttemptAt: state === 'open' ? this.openedAt! + this.recoveryTimeout : null,
+      openedAt: wallTime(this.clock, this.openedAt),
+      nextAttemptAt: state === 'open' ? wallTime(this.clock, this.openedAt! + this.recoveryTimeout) : null,
       calls,
     };
   }
@@ -372,8 +372,9 @@ export class CircuitBreakerPolicy extends BasePolicy {
    */
   private retryAfter(state: CircuitBreakerState, now: number): number {
     // Past the recovery timeout an open breaker is waiting for another replica's trial: any moment.
-    if (state === 'open') return Math.max(0, this.openedAt! + this.recoveryTimeout - now);
-    if (state === 'half-open') return Math.max(0, this.halfOpenSince + this.recoveryTimeout - now);
+    // Whole milliseconds, rounded up: the monotonic clock reads fractions, and never too early.
+    if (state === 'open') return Math.ceil(Math.max(0, this.openedAt! + this.recoveryTimeout - now));
+    if (state === 'half-open') return Math.ceil(Math.max(0, this.halfOpenSince + this.recoveryTimeout - now));
     return Infinity;
   }
 

@@ -11,37 +11,33 @@ export interface TimerHandle {
  * ever sleeps for real time; production uses {@link systemClock}.
  */
 export interface Clock {
-  /** Milliseconds, monotonic for the purposes of the policies. */
+  /**
+   * Milliseconds on a monotonic scale: deadlines, recovery times and durations are measured on it,
+   * so a step of the wall clock (NTP, a VM resumed, an operator's `date -s`) never moves them.
+   */
   now(): number;
   setTimeout(callback: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
   /**
-   * Optional: calls `listener` each time the process is about to exit for want of anything keeping
-   * it alive (Node's `'beforeExit'`), until the returned function is called. With it, a timeout's
-   * shared timer stays unref'd and is ref'd only when the process would otherwise exit with calls
-   * still pending, instead of a ref and an unref per call. Clocks without it get the per-call way.
+   * Optional: the wall-clock time (epoch milliseconds) of `time`, a reading of `now()`, for what
+   * people read (health `openedAt`, event times). Without it, `now()` readings are shown as they are.
    */
-  onBeforeExit?(listener: () => void): () => void;
+  toWallTime?(time: number): number;
 }
 
-const beforeExitListeners = new Set<() => void>();
-
-function emitBeforeExit(): void {
-  for (const listener of beforeExitListeners) listener();
-}
-
-/** The real clock: `performance.now()`-free `Date.now()` so snapshots can print wall time. */
+/**
+ * The real clock: `performance.now()` for every measurement (monotonic), converted to wall-clock
+ * time only when shown, as of the moment it is shown.
+ */
 export const systemClock: Clock = {
-  now: Date.now,
+  now: () => performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  // One process listener, there only while some timeout has its timer armed (so short-lived
-  // module instances, as in test sandboxes, leave none behind).
-  onBeforeExit(listener) {
-    if (beforeExitListeners.size === 0) process.on('beforeExit', emitBeforeExit);
-    beforeExitListeners.add(listener);
-    return () => {
-      if (beforeExitListeners.delete(listener) && beforeExitListeners.size === 0) process.off('beforeExit', emitBeforeExit);
-    };
-  },
+  toWallTime: (time) => Date.now() - (performance.now() - time),
 };
+
+/** The wall-clock time (epoch ms) of a reading of `clock.now()`, or `null` for `null` / non-finite. */
+export function wallTime(clock: Clock, time: number | null): number | null {
+  if (time === null || !Number.isFinite(time)) return null;
+  return clock.toWallTime === undefined ? time : clock.toWallTime(time);
+}

@@ -26,7 +26,6 @@ export class FakeClock implements Clock {
   private current: number;
   private nextId = 1;
   private timers: FakeTimer[] = [];
-  private readonly beforeExitListeners = new Set<() => void>();
 
   constructor(start = 0) {
     this.current = start;
@@ -48,21 +47,6 @@ export class FakeClock implements Clock {
     timer.cleared = true;
     const index = this.timers.indexOf(timer);
     if (index >= 0) this.timers.splice(index, 1);
-  }
-
-  onBeforeExit(listener: () => void): () => void {
-    this.beforeExitListeners.add(listener);
-    return () => this.beforeExitListeners.delete(listener);
-  }
-
-  /** What Node does when nothing keeps the process alive: runs the `onBeforeExit` listeners. */
-  emitBeforeExit(): void {
-    for (const listener of this.beforeExitListeners) listener();
-  }
-
-  /** `onBeforeExit` listeners currently registered. */
-  get beforeExitListenerCount(): number {
-    return this.beforeExitListeners.size;
   }
 
   /** Timers still scheduled (referenced or not). */

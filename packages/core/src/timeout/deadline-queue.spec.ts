@@ -2,7 +2,6 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type { Clock } from '../clock/clock.js';
 import { FakeClock } from '../clock/fake-clock.js';
 import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
 
@@ -25,43 +24,25 @@ class Entry implements DeadlineEntry {
 
 const DURATION = 100;
 
-type Step = { kind: 'add' } | { kind: 'settle'; pick: number } | { kind: 'advance'; ms: number } | { kind: 'exit' };
+type Step = { kind: 'add' } | { kind: 'settle'; pick: number } | { kind: 'advance'; ms: number };
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   fc.constant<Step>({ kind: 'add' }),
   fc.record({ kind: fc.constant('settle' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 2 * DURATION }) }),
-  fc.constant<Step>({ kind: 'exit' }),
 );
 
-/** The fake clock without `onBeforeExit`, as a custom clock may be: the queue refs its timer per call. */
-function withoutBeforeExit(clock: FakeClock): Clock {
-  return {
-    now: () => clock.now(),
-    setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
-    clearTimeout: (handle) => clock.clearTimeout(handle),
-  };
-}
-
-describe.each([
-  ['a clock with onBeforeExit (the system clock)', true],
-  ['a clock without onBeforeExit', false],
-])('DeadlineQueue on %s', (_, beforeExit) => {
+describe('DeadlineQueue', () => {
   it('expires exactly the entries whose deadline passed unsettled, once, in deadline order, and keeps the process alive only for pending entries (model check)', () => {
     fc.assert(
       fc.property(fc.array(stepArbitrary, { maxLength: 300 }), (steps) => {
         const clock = new FakeClock();
-        const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
+        const queue = new DeadlineQueue(clock);
         const live: Entry[] = [];
         const expiredOrder: number[] = [];
         let next = 0;
-        // Whether the process tried to exit while entries were pending (since it last had none).
-        let held = false;
         for (const step of steps) {
-          if (step.kind === 'exit') {
-            clock.emitBeforeExit();
-            if (live.length > 0) held = true;
-          } else if (step.kind === 'add') {
+          if (step.kind === 'add') {
             const entry = new Entry(next++, clock.now() + DURATION);
             entry.onExpire = () => {
               expect(clock.now()).toBeGreaterThanOrEqual(entry.deadline); // never early
@@ -86,20 +67,11 @@ describe.each([
               live.splice(live.indexOf(entry), 1);
             }
           }
-          if (live.length === 0) held = false;
           expect(queue.size).toBe(live.length);
           for (const entry of live) expect(entry.expired).toBe(0);
-          // One timer at most. Per call, it is ref'd while anything is pending; with onBeforeExit
-          // only once the process would exit with entries pending (until none is), and the clock
-          // holds a listener exactly while the timer is armed.
+          // One timer at most, ref'd exactly while anything is pending.
           expect(clock.pendingTimers).toBeLessThanOrEqual(1);
-          if (beforeExit) {
-            expect(clock.refedTimers).toBe(held ? 1 : 0);
-            expect(clock.beforeExitListenerCount).toBe(clock.pendingTimers);
-          } else {
-            expect(clock.refedTimers).toBe(live.length > 0 ? 1 : 0);
-            expect(clock.beforeExitListenerCount).toBe(0);
-          }
+          expect(clock.refedTimers).toBe(live.length > 0 ? 1 : 0);
         }
         expect([...expiredOrder].sort((a, b) => a - b)).toEqual(expiredOrder);
       }),
@@ -109,7 +81,7 @@ describe.each([
 
   it('copes with an expiry that settles, expires and adds entries of the same queue', () => {
     const clock = new FakeClock();
-    const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
+    const queue = new DeadlineQueue(clock);
     const first = new Entry(0, DURATION);
     const second = new Entry(1, DURATION);
     const third = new Entry(2, DURATION + 1);
@@ -132,7 +104,7 @@ describe.each([
 
   it('keeps working across compactions of a long-lived backlog', () => {
     const clock = new FakeClock();
-    const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
+    const queue = new DeadlineQueue(clock);
     const entries: Entry[] = [];
     const settled = new Set<Entry>();
     // The queue's array references exactly the pending entries (none left behind by a compaction).
@@ -160,7 +132,7 @@ describe.each([
 
   it('reuses its first slots for one-at-a-time traffic, and lets a burst\'s array go once it empties', () => {
     const clock = new FakeClock();
-    const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
+    const queue = new DeadlineQueue(clock);
     const slots = (): number => (queue as unknown as { entries: unknown[] }).entries.length;
     for (let i = 0; i < 10_000; i++) {
       const entry = new Entry(i, clock.now() + DURATION);
@@ -181,7 +153,7 @@ describe.each([
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const clock = new FakeClock();
-    const queue = new DeadlineQueue(beforeExit ? clock : withoutBeforeExit(clock));
+    const queue = new DeadlineQueue(clock);
     const pending = new Entry(0, DURATION);
     queue.add(pending);
     const settled = (): WeakRef<Entry> => {

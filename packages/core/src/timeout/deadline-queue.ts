@@ -23,12 +23,10 @@ const KEPT_CAPACITY = 4096;
  * first slot, so one-at-a-time traffic writes into the same slots without growing or reallocating
  * the array. A setTimeout/clearTimeout pair per call measured ~0.3-1 µs here; this costs a store.
  *
- * Keeping the process alive: a pending call must keep it alive until its deadline (as a timer of
- * its own would), an idle policy must not. With a clock that reports `onBeforeExit` (the system
- * clock does) the timer stays unref'd and is ref'd only if the process is about to exit with calls
- * pending (so such a process sees one more 'beforeExit' than it would otherwise). A ref and an
- * unref per call each reach into Node's native timer bookkeeping: ~140 instructions per call.
- * Other clocks get a ref when the first call is pending and an unref when the last one settles.
+ * Keeping the process alive: a pending call keeps the process alive until its deadline, as a timer
+ * of its own would, and an idle policy keeps nothing alive. The shared timer is ref'd while any
+ * call is pending and unref'd when the last one settles; nothing else (no 'beforeExit' hook, which
+ * test runners and applications use themselves) is involved.
  */
 export class DeadlineQueue {
   /** Slots `head` to `tail`; a settled or expired entry's slot is `undefined`. */
@@ -40,17 +38,11 @@ export class DeadlineQueue {
   private pending = 0;
   private timer: TimerHandle | undefined = undefined;
   private timerAt = Infinity;
-  /** Whether the timer is ref'd (it then keeps the process alive). */
+  /** Whether the timer is ref'd (it then keeps the process alive): exactly while entries are pending. */
   private refed = false;
-  /** Stops the `onBeforeExit` listener; set while the timer is armed, on clocks that have one. */
-  private stopWatchingExit: (() => void) | undefined = undefined;
-  private readonly perCallRef: boolean;
   private readonly onTimer = (): void => this.expireDue();
-  private readonly onBeforeExit = (): void => this.keepProcessAlive();
 
-  constructor(private readonly clock: Clock) {
-    this.perCallRef = clock.onBeforeExit === undefined;
-  }
+  constructor(private readonly clock: Clock) {}
 
   /** Entries neither settled nor expired. */
   get size(): number {
@@ -62,7 +54,7 @@ export class DeadlineQueue {
     entry.queueSlot = this.base + tail;
     this.entries[tail] = entry;
     this.tail = tail + 1;
-    if (this.pending++ === 0 && this.perCallRef && this.timer !== undefined) this.setRef(true);
+    if (this.pending++ === 0 && this.timer !== undefined) this.setRef(true);
     if (this.timer === undefined || entry.deadline < this.timerAt) this.arm(entry.deadline);
   }
 
@@ -79,11 +71,6 @@ export class DeadlineQueue {
       this.compact();
     }
     return true;
-  }
-
-  /** Called when the process would exit: calls still pending keep it alive until their deadline. */
-  private keepProcessAlive(): void {
-    if (this.pending > 0 && !this.refed) this.setRef(true);
   }
 
   private setRef(refed: boolean): void {
@@ -112,13 +99,11 @@ export class DeadlineQueue {
 
   private arm(deadline: number): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    if (!this.perCallRef && this.stopWatchingExit === undefined) this.stopWatchingExit = this.clock.onBeforeExit!(this.onBeforeExit);
     this.timerAt = deadline;
     const timer = this.clock.setTimeout(this.onTimer, Math.max(0, deadline - this.clock.now()));
     this.timer = timer;
-    // Timers start ref'd. Per call: arming means something is pending. Otherwise: only if held.
-    if (this.perCallRef) this.refed = true;
-    else if (!this.refed) timer.unref();
+    // Timers start ref'd, and arming means something is pending.
+    this.refed = true;
   }
 
   private expireDue(): void {
@@ -148,8 +133,5 @@ export class DeadlineQueue {
     // settling the last entry unrefs) and cleans up then.
     if (this.timer !== undefined) return;
     this.refed = false;
-    const stop = this.stopWatchingExit;
-    this.stopWatchingExit = undefined;
-    stop?.();
   }
 }

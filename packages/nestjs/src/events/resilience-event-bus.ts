@@ -1,4 +1,4 @@
-import { EventEmitter, type CircuitBreakerPolicy, type Disposable, type Event, type FallbackPolicy } from '@bulwark/core';
+import { EventEmitter, systemClock, wallTime, type CircuitBreakerPolicy, type Disposable, type Event, type FallbackPolicy } from '@bulwark/core';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { BulkheadRegistry } from '../registries/bulkhead.registry.js';
@@ -23,6 +23,7 @@ export class ResilienceEventBus implements OnModuleDestroy {
   private readonly recentEvents: ResilienceEvent[] = [];
   private readonly subscriptions: Disposable[] = [];
   private readonly keyedSubscriptions = new Map<CircuitBreakerPolicy, Disposable[]>();
+  private readonly iso: (at: number) => string;
   private readonly now: () => number;
 
   /** Subscribes to every event from now on. */
@@ -36,7 +37,10 @@ export class ResilienceEventBus implements OnModuleDestroy {
     bulkheads: BulkheadRegistry,
   ) {
     const clock = options.clock;
-    this.now = clock === undefined ? Date.now : () => clock.now();
+    const time = clock ?? systemClock;
+    // Events carry readings of the policies' (monotonic) clock: shown as wall-clock times.
+    this.iso = (at) => new Date(wallTime(time, at) ?? 0).toISOString();
+    this.now = () => time.now();
     this.follow(circuitBreakers, (breaker) => this.observeBreaker(breaker));
     this.followKeyed(circuitBreakers);
     this.follow(retries, (retry) => [
@@ -48,7 +52,7 @@ export class ResilienceEventBus implements OnModuleDestroy {
         ),
       ),
     ]);
-    this.follow(timeouts, (timeout) => [timeout.onTimeout(({ name, duration, at }) => this.publish({ type: 'timeout', name, duration, at: iso(at) }))]);
+    this.follow(timeouts, (timeout) => [timeout.onTimeout(({ name, duration, at }) => this.publish({ type: 'timeout', name, duration, at: this.iso(at) }))]);
     this.follow(bulkheads, (bulkhead) => [bulkhead.onRejected(({ name }) => this.publish({ type: 'bulkhead-rejected', name, at: this.at() }))]);
   }
 
@@ -58,21 +62,21 @@ export class ResilienceEventBus implements OnModuleDestroy {
     if (key === undefined) {
       return [
         breaker.onStateChange(({ name, from, to, reason, at }) =>
-          this.publish(reason === undefined ? { type: 'state-change', name, from, to, at: iso(at) } : { type: 'state-change', name, from, to, reason, at: iso(at) }),
+          this.publish(reason === undefined ? { type: 'state-change', name, from, to, at: this.iso(at) } : { type: 'state-change', name, from, to, reason, at: this.iso(at) }),
         ),
         breaker.onRejected(({ name, state, retryAfterMs, at }) =>
-          this.publish({ type: 'call-rejected', name, state, retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : null, at: iso(at) }),
+          this.publish({ type: 'call-rejected', name, state, retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : null, at: this.iso(at) }),
         ),
       ];
     }
     return [
       breaker.onStateChange(({ name, from, to, reason, at }) =>
         this.publish(
-          reason === undefined ? { type: 'state-change', name, key, from, to, at: iso(at) } : { type: 'state-change', name, key, from, to, reason, at: iso(at) },
+          reason === undefined ? { type: 'state-change', name, key, from, to, at: this.iso(at) } : { type: 'state-change', name, key, from, to, reason, at: this.iso(at) },
         ),
       ),
       breaker.onRejected(({ name, state, retryAfterMs, at }) =>
-        this.publish({ type: 'call-rejected', name, key, state, retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : null, at: iso(at) }),
+        this.publish({ type: 'call-rejected', name, key, state, retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : null, at: this.iso(at) }),
       ),
     ];
   }
@@ -126,12 +130,8 @@ export class ResilienceEventBus implements OnModuleDestroy {
   }
 
   private at(): string {
-    return iso(this.now());
+    return this.iso(this.now());
   }
-}
-
-function iso(time: number): string {
-  return new Date(time).toISOString();
 }
 
 /** The error's class name only: messages may carry secrets or user data. */

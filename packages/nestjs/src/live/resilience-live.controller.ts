@@ -1,4 +1,5 @@
 import { Get, Header, Headers, Inject, NotFoundException, Res, Sse, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
+import { systemClock, wallTime } from '@bulwark/core';
 import type { Observable } from 'rxjs';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
 import { keyedCircuitBreakerSnapshot } from '../health/keyed-circuit-breaker-snapshot.js';
@@ -28,8 +29,9 @@ export class ResilienceLiveController implements OnModuleDestroy {
     @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
   ) {
     this.stream = new LiveEventStream(bus);
-    const clock = options.clock;
-    this.now = clock === undefined ? Date.now : () => clock.now();
+    const clock = options.clock ?? systemClock;
+    // Snapshots carry wall-clock times; the countdown is measured against the same scale.
+    this.now = () => wallTime(clock, clock.now())!;
   }
 
   @Sse('events')
