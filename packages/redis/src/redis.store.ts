@@ -171,8 +171,7 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     // Local-only: the breaker runs its own half-open round, as without a store.
     if (!this.connected) return true;
     if (sync.trial === 'pending') return false;
-    const now = Date.now();
-    if (now < sync.trialCheckAfter) return false;
+    if (sync.breaker.clock.now() < sync.trialCheckAfter) return false;
     sync.trial = 'pending';
     void this.requestTrial(sync);
     return false;
@@ -325,7 +324,7 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
         // Someone else runs the round (or Redis' clock says not yet): keep failing fast.
         this.applyAnswer(sync, [state, ageMs, gen], false);
         sync.trial = 'none';
-        sync.trialCheckAfter = Date.now() + TRIAL_RECHECK_MS;
+        sync.trialCheckAfter = sync.breaker.clock.now() + TRIAL_RECHECK_MS;
         return;
       }
       // The cluster does not hold this breaker open (closed, disabled, or unknown after a Redis
