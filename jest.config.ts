@@ -13,6 +13,7 @@ const config: Config = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: {
     '^@bulwark/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@bulwark/core/rxjs$': '<rootDir>/packages/core/src/rxjs/index.ts',
     '^@bulwark/local-cluster$': '<rootDir>/packages/local-cluster/src/index.ts',
     '^@bulwark/nestjs$': '<rootDir>/packages/nestjs/src/index.ts',
     '^@bulwark/redis$': '<rootDir>/packages/redis/src/index.ts',

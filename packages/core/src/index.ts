@@ -78,6 +78,4 @@ export { fallbackReason } from './fallback/fallback-reason.js';
 
 export { ComposedPolicy, composePolicies } from './composition/compose-policies.js';
 
-export type { PolicyOperatorOptions } from './rxjs/policy.operator.js';
-export { withPolicy } from './rxjs/policy.operator.js';
-export { withBulkhead, withCircuitBreaker, withFallback, withRetry, withTimeout } from './rxjs/policy-operators.js';
+// RxJS operators: `@bulwark/core/rxjs` (rxjs is an optional peer; this entry point never loads it).

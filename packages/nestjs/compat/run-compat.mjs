@@ -112,6 +112,7 @@ async function main() {
 
   // 2. install every variant (in parallel, one shared npm cache), then 3. run the apps one by one
   const results = new Map();
+  const coreAlone = checkCoreAlone(tarballs);
   await pool(selected, concurrency, async (variant) => {
     results.set(variant.id, await install(variant, tarballs));
   });
@@ -122,6 +123,9 @@ async function main() {
 
   // 4. report
   let passed = 0;
+  const alone = await coreAlone;
+  if (alone.ok) console.log(`core-without-rxjs ok (installed ${seconds(alone.installMs)})`);
+  else console.log(`core-without-rxjs FAILED: ${alone.reason}${alone.output ? `\n${indent(alone.output)}` : ''}`);
   for (const variant of selected) {
     const r = results.get(variant.id);
     const times = `installed ${seconds(r.installMs)}${r.runMs === undefined ? '' : `, ran ${seconds(r.runMs)}`}`;
@@ -135,7 +139,30 @@ async function main() {
   }
   progress(`total ${seconds(performance.now() - started)}${args.keep ? `; kept ${workDir}` : ''}`);
   console.log(`${passed} passed, ${selected.length - passed} failed`);
-  process.exitCode = passed === selected.length ? 0 : 1;
+  process.exitCode = passed === selected.length && alone.ok ? 0 : 1;
+}
+
+/**
+ * `@bulwark/core` installed on its own, without rxjs (an optional peer): both module systems load
+ * its main entry.
+ */
+async function checkCoreAlone(tarballs) {
+  const dir = join(workDir, 'core-alone');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'core-alone', private: true, type: 'module', dependencies: { '@bulwark/core': `file:${tarballs['@bulwark/core']}` } }, null, 2)}\n`);
+  const npm = await run('npm', ['install', '--no-audit', '--no-fund', '--cache', cacheDir], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS });
+  if (npm.code !== 0) return { ok: false, reason: `npm install exited ${npm.code}`, output: npm.output };
+  if (existsSync(join(dir, 'node_modules/rxjs'))) return { ok: false, reason: 'rxjs was installed with @bulwark/core alone' };
+  const script = [
+    "const esm = await import('@bulwark/core');",
+    "const { createRequire } = await import('node:module');",
+    "const cjs = createRequire(import.meta.url)('@bulwark/core');",
+    "const policy = new esm.CircuitBreakerPolicy({ name: 'alone' });",
+    "console.log(typeof cjs.TimeoutPolicy, await policy.execute(async () => 'ok'));",
+  ].join('\n');
+  const load = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, timeoutMs: APP_TIMEOUT_MS });
+  if (load.code !== 0 || load.stdout.trim() !== 'function ok') return { ok: false, installMs: npm.ms, reason: `loading it failed (exit ${load.code})`, output: load.output };
+  return { ok: true, installMs: npm.ms };
 }
 
 async function install(variant, tarballs) {

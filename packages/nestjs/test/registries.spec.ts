@@ -9,9 +9,8 @@ import {
   FakeClock,
   RetryPolicy,
   TimeoutPolicy,
-  withCircuitBreaker,
-  withRetry,
 } from '@bulwark/core';
+import { withCircuitBreaker, withRetry } from '@bulwark/core/rxjs';
 import {
   Bulkhead,
   BulkheadRegistry,

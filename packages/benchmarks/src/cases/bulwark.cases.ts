@@ -1,19 +1,27 @@
-import * as bulwarkCore from '@bulwark/core';
+import * as bulwarkCoreMain from '@bulwark/core';
 import { CircuitBreakerPolicy, CircuitOpenError, TimeoutPolicy, type ComposedPolicy } from '@bulwark/core';
+import * as bulwarkCoreRxjs from '@bulwark/core/rxjs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { firstValueFrom, of } from 'rxjs';
 import { answer, rejecting, resolving, type BenchCase } from '../lib/bench-case.js';
 
-/** A build of `@bulwark/core`: the installed one, or another loaded by `npm run ab` to compare with. */
-export type CoreBuild = typeof bulwarkCore;
+/**
+ * A build of `@bulwark/core` (its main entry and its `rxjs` entry together): the installed one, or
+ * another loaded by `npm run ab` to compare with.
+ */
+export type CoreBuild = typeof bulwarkCoreMain & typeof bulwarkCoreRxjs;
+
+const bulwarkCore: CoreBuild = { ...bulwarkCoreMain, ...bulwarkCoreRxjs };
 
 /** Far beyond any run: an opened breaker stays open for the whole measurement. */
 export const HOUR = 3_600_000;
 
 /** Another build of `@bulwark/core`, from its dist directory (`npm run ab`, `npm run instructions`). */
 export async function loadCoreBuild(dist: string): Promise<CoreBuild> {
-  return (await import(pathToFileURL(resolve(dist, 'index.js')).href)) as CoreBuild;
+  const main = (await import(pathToFileURL(resolve(dist, 'index.js')).href)) as typeof bulwarkCoreMain;
+  const rxjs = (await import(pathToFileURL(resolve(dist, 'rxjs/index.js')).href)) as typeof bulwarkCoreRxjs;
+  return { ...main, ...rxjs };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { currentScope, ExecutionScope, withPolicy, type ResiliencePolicy } from '@bulwark/core';
+import { currentScope, ExecutionScope, type ResiliencePolicy } from '@bulwark/core';
+import { withPolicy } from '@bulwark/core/rxjs';
 import { Logger } from '@nestjs/common';
 import { defer, isObservable, lastValueFrom, type Observable } from 'rxjs';
 
