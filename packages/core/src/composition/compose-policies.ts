@@ -67,8 +67,12 @@ export class ComposedPolicy extends BasePolicy {
  */
 function scoped<T>(operation: Operation<T>): Operation<T> {
   return (context) => {
-    const scope = context === ExecutionScope.root ? ExecutionScope.root.child() : (context as ExecutionScope);
-    return runInScope(scope, () => invoke(operation, scope));
+    if (context !== ExecutionScope.root) return runInScope(context as ExecutionScope, () => invoke(operation, context as ExecutionScope));
+    const scope = ExecutionScope.root.child();
+    const end = (): void => scope.dispose();
+    const result = runInScope(scope, () => invoke(operation, scope));
+    result.then(end, end);
+    return result;
   };
 }
 

@@ -1,14 +1,20 @@
 import type { Operation } from '../policy/policy.interface.js';
-import type { ExecutionScope } from './execution-scope.js';
+import { ExecutionScope } from './execution-scope.js';
 import { ScopeStorage } from './scope-storage.js';
 
 // Context, not policy state: each async call chain sees its own scope, so two applications in one
 // process never observe each other's calls through it.
 const scopes = new ScopeStorage();
 
-/** The scope of the innermost running resilient call, or `undefined` outside one. */
+/**
+ * The scope of the innermost running resilient call, or `undefined` outside one. A call that has
+ * settled is nobody's parent: code it scheduled that runs afterwards (a timer, an event listener)
+ * sees the innermost call still running around it, or none.
+ */
 export function currentScope(): ExecutionScope | undefined {
-  return scopes.current();
+  let scope = scopes.current();
+  while (scope !== undefined && scope.ended) scope = scope.parent;
+  return scope === ExecutionScope.root ? undefined : scope;
 }
 
 /**
@@ -17,7 +23,7 @@ export function currentScope(): ExecutionScope | undefined {
  * call's deadline passes first. Pass it on to `fetch`, `HttpService`, database drivers.
  */
 export function currentSignal(): AbortSignal | undefined {
-  return scopes.current()?.signal;
+  return currentScope()?.signal;
 }
 
 /** Runs `fn` with `scope` as the current scope. */

@@ -41,6 +41,12 @@ export class ExecutionScope implements ExecutionContext {
   private abortReason: unknown = undefined;
   private isAborted = false;
   private unlink: (() => void) | undefined = undefined;
+  /**
+   * The call this scope belongs to has settled (see `dispose`). Work it scheduled that runs later
+   * (a timer, a listener, a store's flush) must not inherit it: its deadline is moot and nothing
+   * will ever abort it, so a timeout started there would wait on a deadline nobody watches.
+   */
+  ended = false;
 
   protected constructor(
     readonly parent: ExecutionScope | undefined,
@@ -161,8 +167,12 @@ export class ExecutionScope implements ExecutionContext {
     };
   }
 
-  /** Detaches from the parent scope or caller signal. Call when the scoped call has settled. */
+  /**
+   * Marks the scope ended and detaches it from the parent scope or caller signal. Call when the
+   * scoped call has settled: `currentScope()` then skips it.
+   */
   dispose(): void {
+    this.ended = true;
     const unlink = this.unlink;
     if (unlink === undefined) return;
     this.unlink = undefined;
