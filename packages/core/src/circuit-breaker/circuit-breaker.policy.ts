@@ -133,6 +133,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
   }
 
   run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
+    // A caller that has already gone is answered with its own reason: not run, not counted.
+    if (scope.aborted) return Promise.reject(scope.reason);
     if (!this.admit()) return Promise.reject(this.rejection());
     const generation = this.generation;
     const startedAt = this.admittedAt;

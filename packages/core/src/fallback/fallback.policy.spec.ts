@@ -398,7 +398,10 @@ describe('FallbackPolicy and cancellation', () => {
 
     const scope = ExecutionScope.cancellable();
     const timeout = new TimeoutError('t', 5);
-    scope.abort(timeout);
-    await expect(policy.run(() => Promise.reject(timeout), scope)).resolves.toBe('fallback');
+    const timingOut = (): Promise<never> => {
+      scope.abort(timeout);
+      return Promise.reject(timeout);
+    };
+    await expect(policy.run(timingOut, scope)).resolves.toBe('fallback');
   });
 });

@@ -104,6 +104,8 @@ export class FallbackPolicy extends BasePolicy {
   }
 
   run<T>(operation: Operation<T>, scope: ExecutionScope, args: readonly unknown[] = NO_ARGS, thisArg?: unknown): Promise<T> {
+    // A caller that has already gone gets its own reason, not a fallback: nothing is run.
+    if (scope.aborted) return Promise.reject(scope.reason);
     const key = this.staleKey(args);
     return invoke(operation, scope).then(
       key === undefined ? undefined : (value) => this.remember(key, value),

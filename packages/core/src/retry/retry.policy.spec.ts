@@ -441,7 +441,7 @@ describe('RetryPolicy', () => {
       expect(unsubscribed).toBe(2);
     });
 
-    it('makes no attempt when the scope is already aborted', async () => {
+    it('makes no attempt and counts nothing when the scope is already aborted', async () => {
       const { clock, policy, giveUps } = setup();
       const scope = ExecutionScope.cancellable();
       scope.abort('cancelled');
@@ -450,8 +450,8 @@ describe('RetryPolicy', () => {
       await clock.runAllAsync();
       expect(calls).toEqual([]);
       expect(outcome.error).toBe('cancelled');
-      expect(giveUps).toEqual([{ name: 'retry', attempts: 0, error: 'cancelled' }]);
-      expect(policy.stats.failedWithoutRetry).toBe(1);
+      expect(giveUps).toEqual([]);
+      expect(policy.stats).toEqual({ successWithoutRetry: 0, successWithRetry: 0, failedWithRetry: 0, failedWithoutRetry: 0 });
     });
 
     it('starts no further attempt when the scope aborts during an attempt', async () => {

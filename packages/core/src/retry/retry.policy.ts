@@ -28,7 +28,7 @@ export interface RetryEvent {
 /** Emitted once when a call ends without success, whatever the reason. */
 export interface GiveUpEvent {
   readonly name: string;
-  /** Attempts made (0 when the call was cancelled before the first). */
+  /** Attempts made (at least 1: a call cancelled before its first attempt is not counted at all). */
   readonly attempts: number;
   /** What the call rejects with (absent when it resolves with a result `retryOnResult` rejected). */
   readonly error?: unknown;
@@ -146,7 +146,8 @@ export class RetryPolicy extends BasePolicy {
   }
 
   run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
-    if (scope.aborted) return Promise.reject(this.gaveUp(0, scope.reason));
+    // A caller that has already gone: no attempt, nothing counted.
+    if (scope.aborted) return Promise.reject(scope.reason);
     if (this.budget !== undefined) recordBudgetCall(this.budget);
     // The first attempt without an async frame: a call that succeeds at once costs one `then`.
     return invoke(operation, scope).then(

@@ -1,0 +1,82 @@
+import { describe, expect, it } from '@jest/globals';
+import { BulkheadPolicy } from '../bulkhead/bulkhead.policy.js';
+import { CircuitBreakerPolicy } from '../circuit-breaker/circuit-breaker.policy.js';
+import { FakeClock } from '../clock/fake-clock.js';
+import { composePolicies } from '../composition/compose-policies.js';
+import { FallbackPolicy } from '../fallback/fallback.policy.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
+import { TimeoutPolicy } from '../timeout/timeout.policy.js';
+import type { ResiliencePolicy } from './policy.interface.js';
+
+/** Every policy alone and composed, with everything each counts or reports. */
+function policies(clock: FakeClock) {
+  const events: string[] = [];
+  const breaker = new CircuitBreakerPolicy({ name: 'cb', failureThreshold: 1, recoveryTimeout: 1_000, clock });
+  breaker.onCallOutcome(({ outcome }) => events.push(`breaker:${outcome}`));
+  breaker.onStateChange(({ to }) => events.push(`breaker->${to}`));
+  const retry = new RetryPolicy({ name: 'retry', clock });
+  retry.onRetry(() => events.push('retry:retry'));
+  retry.onGiveUp(() => events.push('retry:give-up'));
+  const fallback = new FallbackPolicy({ name: 'fallback', value: 'fallback', clock });
+  fallback.onFallback(() => events.push('fallback'));
+  const timeout = new TimeoutPolicy({ name: 'timeout', duration: 100, clock });
+  timeout.onTimeout(() => events.push('timeout'));
+  const bulkhead = new BulkheadPolicy({ name: 'bulkhead', maxConcurrent: 1, maxQueue: 1 });
+  bulkhead.onRejected(() => events.push('bulkhead:rejected'));
+  const counts = (): unknown => ({
+    breaker: breaker.snapshot().calls,
+    retry: retry.stats,
+    fallback: fallback.fallbackCount,
+    timeout: [timeout.timeoutCount, timeout.pendingCount],
+    bulkhead: [bulkhead.running, bulkhead.queued, bulkhead.rejectedCount],
+  });
+  return { breaker, retry, fallback, timeout, bulkhead, events, counts };
+}
+
+type Built = ReturnType<typeof policies>;
+const CASES: [string, (built: Built) => ResiliencePolicy][] = [
+  ['circuit breaker', (p) => p.breaker],
+  ['retry', (p) => p.retry],
+  ['fallback', (p) => p.fallback],
+  ['timeout', (p) => p.timeout],
+  ['bulkhead', (p) => p.bulkhead],
+  ['the full composition', (p) => composePolicies(p.fallback, p.retry, p.breaker, p.timeout, p.bulkhead)],
+  ['fallback around a breaker', (p) => composePolicies(p.fallback, p.breaker)],
+];
+
+describe.each(CASES)('an already-aborted caller signal (%s)', (_label, pick) => {
+  it('is answered with its reason: nothing runs, nothing is counted or reported', async () => {
+    const clock = new FakeClock();
+    const built = policies(clock);
+    const before = built.counts();
+    const controller = new AbortController();
+    const reason = new Error('the caller left');
+    controller.abort(reason);
+    let ran = 0;
+    const outcome = pick(built)
+      .execute(async () => ++ran, controller.signal)
+      .catch((error: unknown) => error);
+    await clock.runAllAsync();
+    expect(await outcome).toBe(reason);
+    expect(ran).toBe(0);
+    expect(built.counts()).toEqual(before);
+    expect(built.events).toEqual([]);
+  });
+
+  it('is answered with its reason, not CircuitOpenError, by an open or half-open breaker, which keeps its trial', async () => {
+    const clock = new FakeClock();
+    const built = policies(clock);
+    await built.breaker.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    expect(built.breaker.state).toBe('open');
+    const reason = new Error('the caller left');
+    const aborted = AbortSignal.abort(reason);
+    await expect(pick(built).execute(async () => 1, aborted)).rejects.toBe(reason);
+    clock.advance(1_000); // recovery time over: the next call is the trial
+    await expect(pick(built).execute(async () => 1, aborted)).rejects.toBe(reason);
+    const calls = built.breaker.snapshot().calls;
+    expect(calls.notPermitted).toBe(0);
+    // The trial is still there for a caller who waits for it.
+    expect(await built.breaker.execute(async () => 'trial')).toBe('trial');
+    expect(built.breaker.state).toBe('closed');
+  });
+});
