@@ -19,6 +19,8 @@ export { EventEmitter } from './events/event-emitter.js';
 export type { ErrorClass, Operation, PolicyKind, ResiliencePolicy } from './policy/policy.interface.js';
 export { POLICY_ORDER } from './policy/policy.interface.js';
 export { BasePolicy } from './policy/base.policy.js';
+export { EmittedValues } from './policy/emitted-values.js';
+export { WITHDRAWN_CALL, withdrawCall } from './policy/withdrawn-call.js';
 
 export type { TimeoutEvent, TimeoutPolicyOptions } from './timeout/timeout.policy.js';
 export { TimeoutPolicy } from './timeout/timeout.policy.js';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Injectable, type INestApplication } from '@nestjs/common';
-import { Observable, of, type Subscription } from 'rxjs';
+import { Observable, isObservable, lastValueFrom, of, toArray, type Subscription } from 'rxjs';
 import request from 'supertest';
 import { FakeClock, flushMicrotasks } from '@bulwark/core';
 import {
@@ -259,16 +259,13 @@ describe('methods declared `: Observable<T>`', () => {
     expect(seen.values).toEqual(['x:a', 'x:b:x broke']);
   });
 
-  it('a method returning an Observable without declaring it gets a Promise of the last value, with a warning', async () => {
+  it('a method returning an Observable without declaring it still returns an Observable, with no warning', async () => {
     const streams = await boot();
-    const result: unknown = streams.undeclared();
-    expect(result).toBeInstanceOf(Promise);
-    await expect(result).resolves.toBe(3);
-    await expect(streams.undeclared() as unknown).resolves.toBe(3);
-    expect(logger.warnings()).toEqual([
-      'Streams.undeclared returned an Observable but does not declare `Observable` as its return type, so Bulwark awaited ' +
-        'its last value and returned a Promise. Declare `: Observable<T>` to get per-subscription policies and keep returning an Observable.',
-    ]);
+    const first: unknown = streams.undeclared();
+    expect(isObservable(first)).toBe(true);
+    expect(await lastValueFrom((first as Observable<number>).pipe(toArray()))).toEqual([1, 2, 3]);
+    expect(await lastValueFrom((streams.undeclared() as Observable<number>).pipe(toArray()))).toEqual([1, 2, 3]);
+    expect(logger.warnings()).toEqual([]);
   });
 });
 

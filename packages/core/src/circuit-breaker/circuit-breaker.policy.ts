@@ -6,6 +6,7 @@ import { createWithoutStack } from '../errors/resilience.error.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
 import { BasePolicy } from '../policy/base.policy.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import { WITHDRAWN_CALL } from '../policy/withdrawn-call.js';
 import type { BreakerStrategy } from './breaker-strategy.interface.js';
 import type { CircuitBreakerSync } from './circuit-breaker-sync.interface.js';
 import type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker-snapshot.interface.js';
@@ -190,6 +191,10 @@ export class CircuitBreakerPolicy extends BasePolicy {
    * dependency's health: neither success nor failure. Timeouts are failures.
    */
   record(error: unknown, threw: boolean, generation: number, startedAt: number, scope: ExecutionScope): void {
+    if (threw && error === WITHDRAWN_CALL) {
+      this.withdraw(generation);
+      return;
+    }
     if (!threw) {
       this.complete('success', generation, startedAt, undefined, false);
       return;
@@ -396,6 +401,11 @@ export class CircuitBreakerPolicy extends BasePolicy {
     }
     // The state is the one the call was admitted in only while the generation is unchanged.
     if (generation === this.generation) this.apply(outcome, slow, now);
+  }
+
+  /** A call withdrawn by its operation was never made: its trial permit goes back, nothing is counted. */
+  private withdraw(generation: number): void {
+    if (generation === this.generation && this.current === 'half-open') this.trialPermits--;
   }
 
   private apply(outcome: CompletedOutcome, slow: boolean, now: number): void {

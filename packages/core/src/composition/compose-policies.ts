@@ -27,6 +27,8 @@ export class ComposedPolicy extends BasePolicy {
   readonly name: string;
   /** The policies, outermost first. */
   readonly policies: readonly ResiliencePolicy[];
+  /** Whether any of the policies judges results (see `ResiliencePolicy.inspectsResults`). */
+  readonly inspectsResults: boolean;
   private readonly chain: Layer | undefined;
   /** Without a timeout, the composition itself gives each call a scope for `currentSignal()`. */
   private readonly providesScope: boolean;
@@ -38,6 +40,7 @@ export class ComposedPolicy extends BasePolicy {
     super();
     this.policies = orderPolicies(policies);
     this.name = name ?? this.policies.map((policy) => policy.name).join('+');
+    this.inspectsResults = this.policies.some((policy) => policy.inspectsResults === true);
     let chain: Layer | undefined;
     for (let i = this.policies.length - 1; i >= 0; i--) chain = new Layer(this.policies[i]!, chain);
     this.chain = chain;

@@ -2,7 +2,9 @@ import { systemClock, type Clock } from '../clock/clock.js';
 import { isCancellation, type ExecutionScope } from '../context/execution-scope.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
 import { BasePolicy, invoke } from '../policy/base.policy.js';
+import { mapResult } from '../policy/emitted-values.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import { WITHDRAWN_CALL } from '../policy/withdrawn-call.js';
 import { fallbackReason, type FallbackReason } from './fallback-reason.js';
 import {
   DEFAULT_STALE_MAX_ENTRIES,
@@ -62,6 +64,8 @@ export class FallbackPolicy extends BasePolicy {
   private readonly mapStale: ((value: unknown, info: StaleInfo) => unknown) | undefined;
   private readonly counts: FallbackCounts = { circuit_open: 0, timeout: 0, bulkhead_full: 0, error: 0 };
   private readonly fallbackEmitter = new EventEmitter<FallbackEvent>();
+  /** True with `staleIfError` (see `ResiliencePolicy.inspectsResults`). */
+  readonly inspectsResults: boolean;
 
   constructor(options: FallbackPolicyOptions) {
     super();
@@ -79,6 +83,7 @@ export class FallbackPolicy extends BasePolicy {
     this.cache = stale === undefined ? undefined : new StaleResultCache(stale.maxEntries ?? DEFAULT_STALE_MAX_ENTRIES);
     this.maxAge = stale?.maxAge ?? 0;
     this.mapStale = stale?.map === undefined ? undefined : stale.map.bind(stale);
+    this.inspectsResults = this.cache !== undefined;
     this.onFallback = this.fallbackEmitter.event;
   }
 
@@ -136,15 +141,18 @@ export class FallbackPolicy extends BasePolicy {
 
   /** @internal Runs on failure; throwing here (or a rejected handler result) rejects the call. */
   recover(error: unknown, args: readonly unknown[], key: string | undefined, thisArg: unknown, scope: ExecutionScope): unknown {
-    // A call its caller cancelled is not a failure to cover up: the caller is gone.
-    if (isCancellation(error, scope) || !this.matches(error)) throw error;
+    // A call its caller cancelled is not a failure to cover up (the caller is gone), and a
+    // withdrawn one never happened.
+    if (error === WITHDRAWN_CALL || isCancellation(error, scope) || !this.matches(error)) throw error;
     if (key !== undefined) {
       const now = this.clock.now();
       const entry = this.cache!.lookup(key, now, this.maxAge);
       if (entry !== undefined) {
         const ageMs = now - entry.at;
         this.engage('stale', error, ageMs);
-        return this.mapStale === undefined ? entry.value : this.mapStale(entry.value, { ageMs, error });
+        const map = this.mapStale;
+        // An Observable's stale values are mapped one by one.
+        return map === undefined ? entry.value : mapResult(entry.value, (value) => map(value, { ageMs, error }));
       }
     }
     const handler = this.handler;

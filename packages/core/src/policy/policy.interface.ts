@@ -21,6 +21,13 @@ export interface ResiliencePolicy {
   readonly kind: PolicyKind | 'composite';
   readonly name: string;
   /**
+   * Whether the policy looks at what the operation resolves with (`retryOnResult`,
+   * `staleIfError`, result predicates). The RxJS operator then buffers each subscription's values
+   * until it completes, so that the policy judges the method's own values and the subscriber sees
+   * only those of an accepted attempt; otherwise values stream through as they come.
+   */
+  readonly inspectsResults?: boolean;
+  /**
    * Runs `operation` under the policy. `signal` cancels the call (waits end at once, the
    * operation's own signal aborts); without one, the call inherits the scope of the resilient
    * call it runs in, if any (its deadline and cancellation).

@@ -6,7 +6,9 @@ import { BulkheadFullError } from '../errors/bulkhead-full.error.js';
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { EventEmitter } from '../events/event-emitter.js';
 import { BasePolicy, invoke } from '../policy/base.policy.js';
+import { anyResult } from '../policy/emitted-values.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import { WITHDRAWN_CALL } from '../policy/withdrawn-call.js';
 import type { RetryBudget } from './retry-budget.interface.js';
 import { isRetryBudget } from './retry-budget.options.js';
 import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from './retry.options.js';
@@ -81,6 +83,8 @@ export class RetryPolicy extends BasePolicy {
   readonly backoff: BackoffStrategy;
   /** Grants or refuses each retry (undefined: retries limited by `maxRetries` only). */
   readonly budget: RetryBudget | undefined;
+  /** True with `retryOnResult` (see `ResiliencePolicy.inspectsResults`). */
+  readonly inspectsResults: boolean;
 
   private readonly clock: Clock;
   private readonly retryOnPredicate: ((error: unknown, attempt: number) => boolean) | undefined;
@@ -123,6 +127,7 @@ export class RetryPolicy extends BasePolicy {
     // Copied so a caller mutating its array later cannot change the policy.
     this.retryOnClasses = Array.isArray(retryOn) ? Object.freeze([...retryOn]) : undefined;
     this.retryOnResult = options.retryOnResult;
+    this.inspectsResults = options.retryOnResult !== undefined;
     this.retryOnCircuitOpen = options.retryOnCircuitOpen ?? DEFAULT_RETRY_OPTIONS.retryOnCircuitOpen;
     this.retryOnBulkheadFull = options.retryOnBulkheadFull ?? DEFAULT_RETRY_OPTIONS.retryOnBulkheadFull;
     const budget = options.budget;
@@ -175,10 +180,14 @@ export class RetryPolicy extends BasePolicy {
    */
   async continueAfter<T>(attempt: number, outcome: unknown, failed: boolean, operation: Operation<T>, scope: ExecutionScope): Promise<T> {
     let previousDelay = 0;
+    // A result handed over here was already rejected by `retryOnResult`: it is not asked twice.
+    let judged = !failed;
     for (;;) {
+      // A withdrawn call never happened: nothing to retry, nothing to count.
+      if (failed && outcome === WITHDRAWN_CALL) throw outcome;
       if (failed) {
         if (attempt > this.maxRetries || !this.shouldRetryError(outcome, attempt)) throw this.gaveUp(attempt, outcome);
-      } else if (this.retryOnResult === undefined || !this.shouldRetryResult(outcome)) {
+      } else if (!judged && (this.retryOnResult === undefined || !this.shouldRetryResult(outcome))) {
         if (attempt === 1) this.successWithoutRetry++;
         else this.successWithRetry++;
         return outcome as T;
@@ -187,6 +196,7 @@ export class RetryPolicy extends BasePolicy {
       }
 
       // The outcome is to be retried.
+      judged = false;
       if (scope.aborted) throw this.gaveUp(attempt, scope.reason);
       const delay = this.backoff.delay(attempt, previousDelay);
       previousDelay = delay;
@@ -264,10 +274,13 @@ export class RetryPolicy extends BasePolicy {
     }
   }
 
-  /** A throwing `retryOnResult` counts as "keep this result": the call resolves with it. */
+  /**
+   * A throwing `retryOnResult` counts as "keep this result": the call resolves with it. An
+   * Observable's attempt is retried when the predicate rejects any value it emitted.
+   */
   private shouldRetryResult(value: unknown): boolean {
     try {
-      return !!this.retryOnResult!(value);
+      return anyResult(value, this.retryOnResult!);
     } catch {
       return false;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Observable, firstValueFrom, lastValueFrom, of, throwError, toArray, NEVER } from 'rxjs';
+import { Observable, firstValueFrom, lastValueFrom, map, of, throwError, toArray, NEVER } from 'rxjs';
 import { BulkheadPolicy } from '../bulkhead/bulkhead.policy.js';
 import { CircuitBreakerPolicy } from '../circuit-breaker/circuit-breaker.policy.js';
 import { FakeClock, flushMicrotasks } from '../clock/fake-clock.js';
@@ -175,5 +175,82 @@ describe('RxJS operators', () => {
     expect(breaker.state).toBe('closed');
     expect(breaker.snapshot().calls).toMatchObject({ failure: 0, ignored: 3 });
   });
-});
 
+  describe('values seen by policies, caches and subscribers are the method\'s own', () => {
+    /** A cold source emitting `runs[n]` on its n-th subscription (an Error in the list: it errors after the values before it). */
+    function scripted<T>(runs: (T | Error)[][]) {
+      let subscription = 0;
+      const source = new Observable<T>((subscriber) => {
+        const run = runs[Math.min(subscription++, runs.length - 1)]!;
+        for (const item of run) {
+          if (item instanceof Error) return subscriber.error(item);
+          subscriber.next(item);
+        }
+        subscriber.complete();
+      });
+      return { source, subscriptions: () => subscription };
+    }
+
+    it('staleIfError replays the values of the last good subscription for the same arguments', async () => {
+      const clock = new FakeClock();
+      const fallback = new FallbackPolicy({ staleIfError: { maxAge: 60_000 }, clock });
+      const { source } = scripted<number>([[1, 2], [new Error('down')]]);
+      const piped = source.pipe(withPolicy(fallback, { args: ['sku-1'] }), toArray());
+      expect(await lastValueFrom(piped)).toEqual([1, 2]);
+      expect(await lastValueFrom(piped)).toEqual([1, 2]);
+      expect(fallback.fallbackCounts.error).toBe(1);
+    });
+
+    it('staleIfError map is applied to each replayed value, and a map after the operator sees only values', async () => {
+      const clock = new FakeClock();
+      const fallback = new FallbackPolicy({ staleIfError: { maxAge: 60_000, map: (value: number, { ageMs }) => value + ageMs / 1000 }, clock });
+      const { source } = scripted<number>([[10, 20], [new Error('down')]]);
+      const piped = source.pipe(withPolicy(fallback), map((value) => { expect(typeof value).toBe('number'); return value * 2; }), toArray());
+      expect(await lastValueFrom(piped)).toEqual([20, 40]);
+      clock.advance(3_000);
+      expect(await lastValueFrom(piped)).toEqual([26, 46]);
+    });
+
+    it('retryOnResult judges each emitted value, and the subscriber sees only the accepted attempt\'s values', async () => {
+      const clock = new FakeClock();
+      const judged: unknown[] = [];
+      const retry = new RetryPolicy({
+        maxRetries: 3,
+        baseDelay: 0,
+        clock,
+        retryOnResult: (value) => {
+          judged.push(value);
+          return value === 'busy';
+        },
+      });
+      const { source, subscriptions } = scripted<string>([['a', 'busy'], ['b', 'busy'], ['c', 'ok']]);
+      const seen = await lastValueFrom(source.pipe(withPolicy(retry), toArray()));
+      expect(seen).toEqual(['c', 'ok']);
+      expect(subscriptions()).toBe(3);
+      expect(judged).toEqual(['a', 'busy', 'b', 'busy', 'c', 'ok']);
+      expect(retry.stats.successWithRetry).toBe(1);
+    });
+
+    it('retryOnResult that never accepts gives the last attempt\'s values once retries run out', async () => {
+      const clock = new FakeClock();
+      const retry = new RetryPolicy({ maxRetries: 1, baseDelay: 0, clock, retryOnResult: (value) => value === 'busy' });
+      const { source } = scripted<string>([['busy', 1 as never], ['busy', 2 as never]]);
+      expect(await lastValueFrom(source.pipe(withPolicy(retry), toArray()))).toEqual(['busy', 2]);
+    });
+
+    it('without a policy that judges results, values stream through as they come', async () => {
+      const clock = new FakeClock();
+      const breaker = new CircuitBreakerPolicy({ clock });
+      const seen: number[] = [];
+      let emit: ((value: number) => void) | undefined;
+      const source = new Observable<number>((subscriber) => {
+        emit = (value) => subscriber.next(value);
+      });
+      const subscription = source.pipe(withPolicy(breaker)).subscribe((value) => seen.push(value));
+      emit!(1);
+      emit!(2);
+      expect(seen).toEqual([1, 2]);
+      subscription.unsubscribe();
+    });
+  });
+});

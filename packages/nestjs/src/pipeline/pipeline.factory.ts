@@ -22,7 +22,7 @@ import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
 import { FallbackRegistry } from '../registries/fallback.registry.js';
 import { KeyedBreakerPolicy } from './keyed-breaker.policy.js';
-import { MethodPipeline } from './method-pipeline.js';
+import { MethodPipeline, type MethodShape } from './method-pipeline.js';
 
 /** One decorated method found at start-up. */
 export interface DecoratedMethod {
@@ -62,12 +62,12 @@ export class PipelineFactory {
     if (specs.timeout !== undefined) policies.push(this.timeout(specs.timeout, label));
     if (specs.bulkhead !== undefined) policies.push(this.named(this.bulkheads, 'bulkhead', specs.bulkhead, label));
     const returnType: unknown = Reflect.getMetadata('design:returntype', method.cls.prototype, method.key);
-    const observable = typeof returnType === 'function' && (returnType.name === 'Observable' || isObservableClass(returnType));
-    if (keyed) return new MethodPipeline(label, this.keyed(breakerSpec!, policies, label), observable, this.logger);
+    const declared = declaredShape(returnType);
+    if (keyed) return new MethodPipeline(label, this.keyed(breakerSpec!, policies, label), declared, this.logger);
     // A lone timeout gives the call its scope itself; any other policy runs inside a composition,
     // which is what makes `currentSignal()` available (and abortable by unsubscribing) in the method.
     const policy = policies.length === 1 && policies[0]!.kind === 'timeout' ? policies[0]! : composePolicies(...policies);
-    return new MethodPipeline(label, policy, observable, this.logger);
+    return new MethodPipeline(label, policy, declared, this.logger);
   }
 
   /**
@@ -140,6 +140,17 @@ export class PipelineFactory {
 
 function overrideCount(specs: ResilienceSpecs): number {
   return [specs.retry, specs.circuitBreaker, specs.bulkhead].filter((spec) => spec?.options !== undefined).length + (specs.timeout?.duration !== undefined ? 1 : 0);
+}
+
+/**
+ * The shape declared metadata settles: `Promise` or an Observable class. Anything else (no
+ * annotation, `any`, an interface, a type-only import, a build without decorator metadata) leaves
+ * it to the method's first invocation.
+ */
+function declaredShape(returnType: unknown): MethodShape | undefined {
+  if (returnType === Promise) return 'promise';
+  if (typeof returnType === 'function' && (returnType.name === 'Observable' || isObservableClass(returnType))) return 'observable';
+  return undefined;
 }
 
 function isObservableClass(type: unknown): boolean {
