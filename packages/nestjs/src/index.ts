@@ -54,9 +54,12 @@ export {
   TimeoutError,
   currentSignal,
   DEFAULT_TIMEOUT_PROFILES,
+  // For tests: `ResilienceModule.forRoot({ clock: new FakeClock() })`, then `clock.settle(call)`.
+  FakeClock,
 } from '@bulwark/core';
 export type {
   BulkheadOptions,
+  Clock,
   CircuitBreakerOptions,
   CircuitBreakerState,
   CircuitBreakerSnapshot,

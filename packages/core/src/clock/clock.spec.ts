@@ -49,3 +49,30 @@ describe('wallTime', () => {
     expect(wallTime(clock, Infinity)).toBeNull();
   });
 });
+
+describe('FakeClock.settle', () => {
+  it('moves time until a retry that waits on it has made every attempt, and hands back its outcome', async () => {
+    const { RetryPolicy } = await import('../retry/retry.policy.js');
+    const clock = new FakeClock();
+    let attempts = 0;
+    const retry = new RetryPolicy({ maxRetries: 3, baseDelay: 1_000, jitter: 'none', clock });
+    const failing = retry.execute(() => {
+      attempts++;
+      return Promise.reject(new Error(`attempt ${attempts}`));
+    });
+    await expect(clock.settle(failing)).rejects.toThrow('attempt 4');
+    expect(clock.now()).toBe(7_000); // 1 s + 2 s + 4 s of backoff, and not a millisecond more
+    let tries = 0;
+    const recovering = retry.execute(async () => (++tries < 3 ? Promise.reject(new Error('not yet')) : 'ok'));
+    expect(await clock.settle(recovering)).toBe('ok');
+  });
+
+  it('waits for a promise no timer settles, and refuses to move past its limit', async () => {
+    const clock = new FakeClock();
+    const later = new Promise<string>((resolve) => setTimeout(() => resolve('io'), 2));
+    expect(await clock.settle(later)).toBe('io');
+    expect(clock.now()).toBe(0);
+    clock.setTimeout(() => undefined, 10_000);
+    await expect(clock.settle(new Promise(() => undefined), 5_000)).rejects.toThrow('still pending 5000 ms ahead');
+  });
+});

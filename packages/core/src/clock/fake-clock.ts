@@ -100,6 +100,38 @@ export class FakeClock implements Clock {
     }
   }
 
+  /**
+   * Moves time forward, timer by timer, until `promise` settles, then returns its outcome (its
+   * value, or its rejection). What a test awaiting a call that waits on this clock needs (a retry's
+   * backoff, a timeout): `await clock.settle(service.price('sku'))` instead of an `await` that
+   * would wait forever for time that never moves. Time moves only while the promise is still
+   * pending once promise callbacks and one event-loop turn have run; with no timer due, it waits
+   * for the promise itself (real I/O). Fails when the promise is still pending `limit` ms (of this
+   * clock) ahead. For calls made in-process; a request in flight over a socket may not have
+   * reached its next timer when time moves, so advance time for those with `tickAsync` once the
+   * call waits.
+   */
+  async settle<T>(promise: PromiseLike<T>, limit = 3_600_000): Promise<T> {
+    let settled = false;
+    const done = Promise.resolve(promise).then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
+    const end = this.current + limit;
+    for (;;) {
+      await flushMicrotasks();
+      if (settled) return promise;
+      const next = this.nextDue(Infinity);
+      if (next === undefined) {
+        await Promise.race([done, new Promise<void>((resolve) => setImmediate(resolve))]);
+        continue;
+      }
+      if (next.at > end) throw new Error(`FakeClock.settle: the promise is still pending ${limit} ms ahead (next timer at +${next.at - this.current} ms)`);
+      this.current = Math.max(this.current, next.at);
+      this.fire(next);
+    }
+  }
+
   private nextDue(target: number): FakeTimer | undefined {
     let due: FakeTimer | undefined;
     for (const timer of this.timers) {
