@@ -12,7 +12,7 @@ import {
   type FallbackPolicyOptions,
   type StaleInfo,
 } from './fallback.options.js';
-import { StaleResultCache } from './stale-result.cache.js';
+import { StaleResultCache, staleCacheKey } from './stale-result.cache.js';
 
 /** Where a fallback result came from. */
 export type FallbackSource = 'stale' | 'handler' | 'value';
@@ -133,7 +133,7 @@ export class FallbackPolicy extends BasePolicy {
     try {
       const keyOf = this.key;
       const key = keyOf === undefined ? JSON.stringify(args) : keyOf(...args);
-      return typeof key === 'string' ? key : undefined;
+      return typeof key === 'string' ? staleCacheKey(key) : undefined;
     } catch {
       return undefined;
     }

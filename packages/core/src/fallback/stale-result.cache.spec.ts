@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { StaleResultCache } from './stale-result.cache.js';
+import { FakeClock } from '../clock/fake-clock.js';
+import { ExecutionScope } from '../context/execution-scope.js';
+import { FallbackPolicy } from './fallback.policy.js';
+import { StaleResultCache, staleCacheKey } from './stale-result.cache.js';
 
 describe('StaleResultCache', () => {
   it('serves an entry up to maxAge old inclusive and drops it after', () => {
@@ -57,5 +60,25 @@ describe('StaleResultCache', () => {
         });
       }),
     );
+  });
+});
+
+describe('staleIfError memory per entry', () => {
+  it('keeps at most ~128 characters of key per entry, however large the arguments', async () => {
+    const fallback = new FallbackPolicy({ staleIfError: { maxAge: 60_000, maxEntries: 300 }, clock: new FakeClock() });
+    const big = (i: number): string => `${i}:${'x'.repeat(1_000_000)}`;
+    for (let i = 0; i < 300; i++) await fallback.run(async () => i, ExecutionScope.root, [big(i)]);
+    const keys = [...(fallback as unknown as { cache: { entries: Map<string, unknown> } }).cache.entries.keys()];
+    expect(keys).toHaveLength(300);
+    for (const key of keys) expect(key.length).toBeLessThanOrEqual(128);
+    // Still keyed by the arguments: the same megabyte argument finds its entry, another does not.
+    const stale = await fallback.run(() => Promise.reject(new Error('down')), ExecutionScope.root, [big(7)]);
+    expect(stale).toBe(7);
+    await expect(fallback.run(() => Promise.reject(new Error('down')), ExecutionScope.root, [big(1_000)])).rejects.toThrow('down');
+  });
+
+  it('keeps short keys as they are', () => {
+    expect(staleCacheKey('["sku-1"]')).toBe('["sku-1"]');
+    expect(staleCacheKey('x'.repeat(129))).toMatch(/^sha256:[\w-]{43}$/);
   });
 });

@@ -1,3 +1,19 @@
+import { createHash } from 'node:crypto';
+
+/** Keys up to this many characters are kept as they are; longer ones by their SHA-256 digest. */
+export const MAX_PLAIN_STALE_KEY_LENGTH = 128;
+
+/**
+ * The key a result is remembered under: the arguments' key itself when short, else its SHA-256
+ * digest (base64url, 51 characters with its prefix), so a cache entry costs at most ~128
+ * characters of key however large the arguments a caller passes (a megabyte of JSON would
+ * otherwise be kept once per entry). Hashing only happens for long keys.
+ */
+export function staleCacheKey(key: string): string {
+  if (key.length <= MAX_PLAIN_STALE_KEY_LENGTH) return key;
+  return `sha256:${createHash('sha256').update(key).digest('base64url')}`;
+}
+
 /** One remembered successful result. Mutated in place on refresh, so a hit allocates nothing. */
 interface StaleEntry {
   value: unknown;
