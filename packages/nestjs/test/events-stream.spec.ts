@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import http from 'node:http';
 import request from 'supertest';
 import { CircuitOpenError, FakeClock } from '@bulwark/core';
 import {
@@ -143,6 +144,62 @@ describe.each(PLATFORMS)('%s: GET <health.path>/events', (platform: Platform) =>
     expect(names[0]).toBe('b50');
     expect(names[99]).toBe('b149');
     expect(names.slice(100)).toEqual(['live']);
+  });
+
+  it('sends a flood of rejected calls as one message per interval that says how many it stands for', async () => {
+    const { url, pricing, breakers } = await boot();
+    const client = await open(`${url}/health/resilience/events`);
+    breakers.forceOpen('pricing');
+    await client.waitFor(1);
+    for (let i = 0; i < 20_000; i++) await pricing.price(true).catch(() => undefined);
+    await client.waitFor(2);
+    await clock.tickAsync(1_000);
+    await client.waitFor(3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(client.json().slice(1)).toEqual([
+      { type: 'call-rejected', name: 'pricing', state: 'forced-open', retryAfterMs: null, at: iso(START) },
+      { type: 'call-rejected', name: 'pricing', state: 'forced-open', retryAfterMs: null, at: iso(START), count: 19_999 },
+    ]);
+  });
+
+  it('refuses a stream beyond 32 open ones with 503', async () => {
+    const { url } = await boot();
+    for (let i = 0; i < 32; i++) expect((await open(`${url}/health/resilience/events`)).status).toBe(200);
+    const refused = await open(`${url}/health/resilience/events`);
+    expect(refused.status).toBe(503);
+  });
+
+  it('drops events for a client that stops reading, serves other requests meanwhile, and tells the client what it missed', async () => {
+    const { url, breakers } = await boot();
+    const stalled = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const request = http.get(`${url}/health/resilience/events`, { headers: { accept: 'text/event-stream' } }, resolve);
+      request.on('error', reject);
+      clients.push({ close: () => request.destroy() } as unknown as SseClient);
+    });
+    stalled.pause();
+    // Enough state changes to fill the socket buffers many times over, a turn at a time.
+    for (let batch = 0; batch < 200; batch++) {
+      for (let i = 0; i < 250; i++) {
+        breakers.forceOpen('other');
+        breakers.reset('other');
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await request(app!.getHttpServer()).get('/health/resilience').expect(200);
+    // The client reads again: it is told what it missed, before the events that follow.
+    const received: string[] = [];
+    stalled.setEncoding('utf8');
+    stalled.on('data', (chunk: string) => received.push(chunk));
+    stalled.resume();
+    const dropped = (): boolean => received.join('').includes('"type":"dropped"');
+    for (let i = 0; i < 200 && !dropped(); i++) {
+      breakers.forceOpen('other');
+      breakers.reset('other');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(dropped()).toBe(true);
+    const messages = received.join('').split('\n\n').filter((block) => block.includes('data:'));
+    expect(messages.length).toBeLessThan(100_000);
   });
 
   it('streams to every client, and ends open streams when the application closes', async () => {

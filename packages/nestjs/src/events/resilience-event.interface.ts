@@ -3,7 +3,9 @@ import type { CircuitBreakerState, CircuitBreakerTransitionReason, FallbackReaso
 /**
  * What happened to a policy, as the application sees it (logs, the live event stream). Times are
  * ISO-8601. Error messages never appear: only error class names. Events of a per-key breaker carry
- * its family's `name` and its `key`.
+ * its family's `name` and its `key`. On the live event stream, an event that happens once per call
+ * in an outage (rejection, retry, timeout, fallback) may stand for several: `count` says how many
+ * (absent: one).
  */
 export type ResilienceEvent =
   | {
@@ -15,10 +17,10 @@ export type ResilienceEvent =
       reason?: CircuitBreakerTransitionReason;
       at: string;
     }
-  | { type: 'call-rejected'; name: string; key?: string; state: CircuitBreakerState; retryAfterMs: number | null; at: string }
-  | { type: 'retry'; name: string; attempt: number; delay: number; error?: string; at: string }
-  | { type: 'timeout'; name: string; duration: number; at: string }
-  | { type: 'bulkhead-rejected'; name: string; at: string }
-  | { type: 'fallback'; name: string; source: FallbackSource; reason: FallbackReason; at: string };
+  | { type: 'call-rejected'; name: string; key?: string; state: CircuitBreakerState; retryAfterMs: number | null; at: string; count?: number }
+  | { type: 'retry'; name: string; attempt: number; delay: number; error?: string; at: string; count?: number }
+  | { type: 'timeout'; name: string; duration: number; at: string; count?: number }
+  | { type: 'bulkhead-rejected'; name: string; at: string; count?: number }
+  | { type: 'fallback'; name: string; source: FallbackSource; reason: FallbackReason; at: string; count?: number };
 
 export type ResilienceEventType = ResilienceEvent['type'];

@@ -1,4 +1,4 @@
-import { Get, Header, Headers, Inject, NotFoundException, Res, Sse, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
+import { Get, Header, Headers, Inject, NotFoundException, Res, ServiceUnavailableException, Sse, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
 import { systemClock, wallTime } from '@bulwark/core';
 import type { Observable } from 'rxjs';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
@@ -28,7 +28,7 @@ export class ResilienceLiveController implements OnModuleDestroy {
     @Inject(ResilienceHealthService) private readonly health: ResilienceHealthService,
     @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
   ) {
-    this.stream = new LiveEventStream(bus);
+    this.stream = new LiveEventStream(bus, options.clock ?? systemClock);
     const clock = options.clock ?? systemClock;
     // Snapshots carry wall-clock times; the countdown is measured against the same scale.
     this.now = () => wallTime(clock, clock.now())!;
@@ -40,6 +40,7 @@ export class ResilienceLiveController implements OnModuleDestroy {
     @Res({ passthrough: true }) response: { raw?: StreamResponse } & StreamResponse,
   ): Observable<MessageEvent> {
     this.ensureMounted();
+    if (this.stream.full) throw new ServiceUnavailableException('Too many live event streams are open');
     // Express hands the Node response itself; Fastify's reply holds it as `raw`.
     return this.stream.observe(lastEventId, response.raw ?? response);
   }
