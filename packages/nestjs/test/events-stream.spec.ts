@@ -212,13 +212,12 @@ describe.each(PLATFORMS)('%s: GET <health.path>/events', (platform: Platform) =>
     expect(one.json()).toEqual(two.json());
 
     // The streams end first, so their keep-alive connections are idle when the server closes:
-    // shutdown does not wait for the clients (5 s of keep-alive timeout, before this was handled).
-    const started = Date.now();
+    // shutdown does not wait for the clients' keep-alive timeout (made longer than this spec may run).
+    (app!.getHttpServer() as { keepAliveTimeout: number }).keepAliveTimeout = 120_000;
     const closing = app!.close();
     app = undefined;
     await Promise.all([one.waitForEnd(), two.waitForEnd()]);
     await closing;
-    expect(Date.now() - started).toBeLessThan(1_500);
   });
 
   it('is mounted under a custom health path, and wins over the /:name route', async () => {
