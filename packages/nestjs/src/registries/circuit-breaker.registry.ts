@@ -8,6 +8,7 @@ import {
   type Event,
 } from '@bulwark/core';
 import { Inject, Injectable } from '@nestjs/common';
+import { isDependencyFailure } from '../errors/client-error.classifier.js';
 import { isDeclaredKeyedCircuitBreaker } from '../decorators/keyed-circuit-breaker-names.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
@@ -66,7 +67,7 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
   }
 
   protected build(name: string, options: CircuitBreakerOptions, path: string): CircuitBreakerPolicy {
-    return new CircuitBreakerPolicy({ ...options, name, clock: this.options.clock, validationPath: path });
+    return new CircuitBreakerPolicy({ ...withNestClassifier(options), name, clock: this.options.clock, validationPath: path });
   }
 
   /** Throws if `name` is a family of per-key breakers: one name is one or the other. */
@@ -195,7 +196,7 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
 
   private registerFamily(name: string, overrides: CircuitBreakerOptions | undefined, source: string, claimed: boolean): KeyedCircuitBreakers {
     const options = { ...this.configured(name), ...overrides };
-    const family = KeyedCircuitBreakers.fromOptions({ ...options, name, clock: this.options.clock, validationPath: source });
+    const family = KeyedCircuitBreakers.fromOptions({ ...withNestClassifier(options), name, clock: this.options.clock, validationPath: source });
     const subscriptions = [
       family.onCreated((breaker) => this.keyedCreated.emit(breaker)),
       family.onRemoved(({ breaker }) => this.keyedRemoved.emit(breaker)),
@@ -235,4 +236,9 @@ function sameOverrides(a: CircuitBreakerOptions, b: CircuitBreakerOptions): bool
     const vb = (b as Record<string, unknown>)[key];
     return va === vb || (typeof va === 'object' && typeof vb === 'object' && JSON.stringify(va) === JSON.stringify(vb));
   });
+}
+
+/** Without an `isFailure` of the user's, client errors (a 404 the method threw on purpose) do not count against the dependency. */
+function withNestClassifier(options: CircuitBreakerOptions): CircuitBreakerOptions {
+  return options.isFailure === undefined ? { ...options, isFailure: isDependencyFailure } : options;
 }

@@ -1,5 +1,6 @@
 import { RetryPolicy, type RetryOptions } from '@bulwark/core';
 import { Inject, Injectable } from '@nestjs/common';
+import { isRetryable } from '../errors/client-error.classifier.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { PolicyRegistry } from './policy.registry.js';
@@ -23,7 +24,9 @@ export class RetryRegistry extends PolicyRegistry<RetryPolicy, RetryOptions> {
   }
 
   protected build(name: string, options: RetryOptions, path: string): RetryPolicy {
-    return new RetryPolicy({ ...options, budget: this.budgetFor(name, options), name, clock: this.options.clock, validationPath: path });
+    // Without a `retryOn` of the user's, client errors (a 404 the method threw on purpose) are not repeated.
+    const retryOn = options.retryOn ?? isRetryable;
+    return new RetryPolicy({ ...options, retryOn, budget: this.budgetFor(name, options), name, clock: this.options.clock, validationPath: path });
   }
 
   /**
