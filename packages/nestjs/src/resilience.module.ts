@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { PolicyDeclarations } from './discovery/policy-declarations.js';
 import { ResilienceExplorer } from './discovery/resilience.explorer.js';
 import { ResilienceEventBus } from './events/resilience-event-bus.js';
 import { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
@@ -82,6 +83,7 @@ export class ResilienceModule {
 
 function commonProviders(errorMapping: boolean): Provider[] {
   return [
+    PolicyDeclarations,
     ...REGISTRIES,
     ResilienceStoreBinding,
     ResilienceEventBus,

@@ -10,7 +10,6 @@ import {
   type CircuitBreakerSpec,
   type FallbackSpec,
   type PolicySpec,
-  type ResilienceSpecs,
 } from '../decorators/resilience-spec.interface.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { BulkheadRegistry } from '../registries/bulkhead.registry.js';
@@ -21,15 +20,9 @@ import { TimeoutRegistry } from '../registries/timeout.registry.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
 import { FallbackRegistry } from '../registries/fallback.registry.js';
+import type { DecoratedMethod } from '../discovery/decorated-methods.js';
 import { KeyedBreakerPolicy } from './keyed-breaker.policy.js';
 import { MethodPipeline } from './method-pipeline.js';
-
-/** One decorated method found at start-up. */
-export interface DecoratedMethod {
-  readonly cls: { name: string; prototype: object };
-  readonly key: string | symbol;
-  readonly specs: ResilienceSpecs;
-}
 
 /**
  * Turns the specs a method's decorators recorded into its composed policy, resolving names
@@ -79,11 +72,6 @@ export class PipelineFactory {
     if (spec.name !== undefined) this.checkStrict(this.circuitBreakers.isConfigured(spec.name), 'circuitBreaker', spec.name, label);
     const family = this.circuitBreakers.getOrCreateFamily(spec.name ?? label, spec.options, source);
     return new KeyedBreakerPolicy(label, spec.key!, family.derive((breaker) => composePolicies(...shared, breaker)));
-  }
-
-  /** Orders specs so that those carrying overrides create their policy first (see registry). */
-  static byOverridesFirst(a: DecoratedMethod, b: DecoratedMethod): number {
-    return overrideCount(b.specs) - overrideCount(a.specs);
   }
 
   private named<P extends ResiliencePolicy, O extends object>(
@@ -136,10 +124,6 @@ export class PipelineFactory {
         `add it to ResilienceModule.forRoot({ ${section}: { ${name}: { ... } } }) or fix the name.`,
     );
   }
-}
-
-function overrideCount(specs: ResilienceSpecs): number {
-  return [specs.retry, specs.circuitBreaker, specs.bulkhead].filter((spec) => spec?.options !== undefined).length + (specs.timeout?.duration !== undefined ? 1 : 0);
 }
 
 function isObservableClass(type: unknown): boolean {
