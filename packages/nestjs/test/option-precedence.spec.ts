@@ -16,6 +16,7 @@ import {
   type ResilienceModuleOptions,
 } from '@bulwark/nestjs';
 import { bootApp } from './support/app.js';
+import { settle } from './support/async.js';
 
 const START = Date.UTC(2030, 0, 1);
 
@@ -238,5 +239,46 @@ describe('options known only after the policy was built', () => {
       imports: [ResilienceModule.forRoot({ circuitBreakers: { pricing: { failureThreshold: 3 } } }), ClientModule],
     });
     expect(app.get(CircuitBreakerRegistry).get('pricing')!.options.failureThreshold).toBe(3);
+  });
+});
+
+describe('timeout profile names', () => {
+  @Injectable()
+  class Typo {
+    @Timeout('externl')
+    async call(): Promise<void> {}
+  }
+
+  it('an unknown profile fails start-up, strict or not, naming the decorator, the name and the known names', async () => {
+    const error = await startupError({ timeouts: { search: 200 } }, [Typo]);
+    expect(error.message).toBe(
+      `@Timeout('externl') on Typo.call: "externl" is neither a built-in timeout profile nor configured in timeouts ` +
+        `(known: database, internal, external, health, search); fix the name, add it to ResilienceModule.forRoot({ timeouts: { externl: ms } }), ` +
+        `or give its duration: @Timeout({ name: 'externl', duration: ms }).`,
+    );
+  });
+
+  it('a number of ms, a profile, a configured name or a name a decorator defines with a duration are fine', async () => {
+    @Injectable()
+    class Known {
+      @Timeout(250)
+      async ms(): Promise<void> {}
+      @Timeout('external')
+      async profile(): Promise<void> {}
+      @Timeout('search')
+      async configured(): Promise<void> {}
+      @Timeout('ledger')
+      async refers(): Promise<string> {
+        return new Promise(() => {});
+      }
+      @Timeout({ name: 'ledger', duration: 80 })
+      async defines(): Promise<void> {}
+    }
+    const clock = new FakeClock(START);
+    await boot({ clock, timeouts: { search: 200 } }, [Known]);
+    const call = settle(app!.get(Known).refers());
+    await clock.tickAsync(80);
+    await call.promise;
+    expect(call.error).toMatchObject({ name: 'TimeoutError', policyName: 'ledger', duration: 80 });
   });
 });

@@ -255,7 +255,7 @@ describe('Prometheus metrics in several applications', () => {
   it('fails start-up when the registry has a metric of that name it did not register', async () => {
     const registry = new Registry();
     new Counter({ name: 'bulwark_timeouts_total', help: 'mine', registers: [registry] });
-    await expect(boot('express', { metrics: { registry }, openTelemetry: false })).rejects.toThrow(
+    await expect(boot('express', { ...policies(new FakeClock(START)), metrics: { registry } })).rejects.toThrow(
       'the prom-client registry already has a metric named "bulwark_timeouts_total" that Bulwark did not register',
     );
   });

@@ -88,6 +88,14 @@ export class PipelineFactory {
   private timeout(spec: { name?: string; duration?: number }, label: string): ResiliencePolicy {
     const source = `@Timeout(${label})`;
     if (spec.name !== undefined) this.checkStrict(this.timeouts.isConfigured(spec.name), 'timeout', spec.name, label);
+    // Strict or not: a misspelt profile would otherwise become a new timeout of the default length.
+    if (spec.name !== undefined && spec.duration === undefined && !this.timeouts.isKnown(spec.name)) {
+      throw new Error(
+        `@Timeout('${spec.name}') on ${label}: "${spec.name}" is neither a built-in timeout profile nor configured in timeouts ` +
+          `(known: ${this.timeouts.knownNames().join(', ')}); fix the name, add it to ResilienceModule.forRoot({ timeouts: { ${spec.name}: ms } }), ` +
+          `or give its duration: @Timeout({ name: '${spec.name}', duration: ms }).`,
+      );
+    }
     const name = spec.name ?? label;
     const duration = spec.duration ?? (spec.name === undefined ? this.timeouts.defaultDuration : undefined);
     return this.timeouts.getOrCreate(name, duration === undefined ? undefined : { duration }, source);

@@ -28,6 +28,20 @@ export class TimeoutRegistry extends PolicyRegistry<TimeoutPolicy, TimeoutOption
     return Object.hasOwn(this.options.timeouts ?? {}, name) || Object.hasOwn(PROFILES, name);
   }
 
+  /** The names `@Timeout('name')` may use without a duration: the profiles and `timeouts`. */
+  knownNames(): string[] {
+    return [...new Set([...Object.keys(PROFILES), ...Object.keys(this.options.timeouts ?? {})])];
+  }
+
+  /**
+   * Whether `@Timeout('name')` (without a duration) refers to a timeout that exists: a profile, a
+   * configured one, one a decorator of the application defines (`{ name, duration }`), or one
+   * created programmatically.
+   */
+  isKnown(name: string): boolean {
+    return this.isConfigured(name) || this.has(name) || this.declared(name) !== undefined;
+  }
+
   /** The timeout for `@Timeout()` without arguments. */
   get defaultDuration(): number {
     return toOptions(this.options.defaults?.timeout)?.duration ?? DEFAULT_TIMEOUT_MS;
