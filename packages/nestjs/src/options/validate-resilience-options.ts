@@ -9,7 +9,7 @@ import type { ResilienceModuleOptions } from './resilience-options.interface.js'
 import { LIVE_OPTION_KEYS, validateLiveOptions } from '../live/validate-live-options.js';
 import { OBSERVABILITY_OPTION_KEYS, validateObservabilityOptions } from '../observability/validate-observability-options.js';
 
-const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
+const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'openApi', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
 const STORE_METHODS = ['attachCircuitBreaker', 'detachCircuitBreaker', 'close'];
 const DEFAULT_KEYS = ['circuitBreaker', 'retry', 'timeout', 'bulkhead'];
 
@@ -47,6 +47,7 @@ export function validateResilienceOptions(options: unknown): asserts options is 
   eachNamed(record, 'bulkheads', validateBulkheadOptions);
   checkFlag('strict', record['strict']);
   checkFlag('errorMapping', record['errorMapping']);
+  checkFlag('openApi', record['openApi']);
   const health = record['health'];
   if (health !== undefined && health !== false) {
     checkRecord('health', health);
