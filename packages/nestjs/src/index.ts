@@ -2,6 +2,7 @@
 export { ResilienceModule } from './resilience.module.js';
 export type {
   ResilienceDefaults,
+  ResilienceErrorMappingOptions,
   ResilienceHealthOptions,
   ResilienceModuleAsyncOptions,
   ResilienceModuleOptions,

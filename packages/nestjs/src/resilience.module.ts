@@ -4,6 +4,7 @@ import { PolicyDeclarations } from './discovery/policy-declarations.js';
 import { ResilienceExplorer } from './discovery/resilience.explorer.js';
 import { ResilienceEventBus } from './events/resilience-event-bus.js';
 import { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
+import { ResilienceErrorLogger } from './errors/resilience-error.logger.js';
 import { remountHealthController, type ResilienceHealthController } from './health/resilience-health.controller.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 import { ResilienceHealthService } from './health/resilience-health.service.js';
@@ -83,6 +84,7 @@ function commonProviders(errorMapping: boolean): Provider[] {
     ResilienceExplorer,
     ResilienceHealthService,
     ResilienceHealthIndicator,
+    ResilienceErrorLogger,
     ...(errorMapping ? [{ provide: APP_INTERCEPTOR, useClass: ResilienceErrorInterceptor }] : []),
   ];
 }

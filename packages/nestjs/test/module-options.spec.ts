@@ -236,6 +236,9 @@ describe('invalid options fail start-up with the policy and field named', () => 
     ],
     ['a negative maxRetries default', { defaults: { retry: { maxRetries: -1 } } }, 'defaults.retry.maxRetries must be a non-negative integer (got -1)'],
     ['a zero bulkhead size', { bulkheads: { reports: { maxConcurrent: 0 } } }, 'bulkheads.reports.maxConcurrent must be a positive integer (got 0)'],
+    ['an errorMapping string', { errorMapping: 'on' as never }, 'errorMapping must be a boolean or { detail?: boolean } (got "on")'],
+    ['an unknown errorMapping key', { errorMapping: { details: true } as never }, 'errorMapping.details is not an errorMapping option (known: detail) (got true)'],
+    ['a non-boolean errorMapping.detail', { errorMapping: { detail: 'yes' as never } }, 'errorMapping.detail must be a boolean (got "yes")'],
     [
       'an unknown module option',
       { circuitBreaker: {} } as never,

@@ -30,6 +30,11 @@ export interface ResilienceHealthOptions {
   path?: string;
 }
 
+export interface ResilienceErrorMappingOptions {
+  /** Put the error's own message (which names the breaker, method or timeout) in the body. Default false. */
+  detail?: boolean;
+}
+
 export interface ResilienceModuleOptions {
   /** Options every policy of a kind starts from (named ones and those created for decorators). */
   defaults?: ResilienceDefaults;
@@ -53,9 +58,11 @@ export interface ResilienceModuleOptions {
   openApi?: boolean;
   /**
    * Maps CircuitOpenError / BulkheadFullError to 503 (with Retry-After) and TimeoutError to 504 for
-   * HTTP handlers. Default true.
+   * HTTP handlers, with bodies that name nothing internal (the detail is logged). Default true;
+   * `{ detail: true }` also puts the error's message (breaker, method, timeout) in the body, for
+   * internal APIs; `false` leaves the errors to the application's own filters.
    */
-  errorMapping?: boolean;
+  errorMapping?: boolean | ResilienceErrorMappingOptions;
   /** Time source of every policy (tests pass a `FakeClock`). */
   clock?: Clock;
   /**
