@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { BadRequestException, HttpException, HttpStatus, InternalServerErrorException, NotFoundException } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { CircuitOpenError, TimeoutError } from '@bulwark/core';
+import { isClientError as exported } from '../index.js';
 import { isClientError, isDependencyFailure, isRetryable } from './client-error.classifier.js';
 
 /** Stands in for `@nestjs/websockets`' WsException (not installed here): recognised by its class name. */
@@ -37,6 +38,10 @@ describe('isClientError', () => {
       throw new Error('no status');
     };
     expect(isClientError(broken)).toBe(false);
+  });
+
+  it('is exported, for an isFailure or retryOn of the application to build on', () => {
+    expect(exported).toBe(isClientError);
   });
 
   it('gives the defaults of isFailure and retryOn', () => {
