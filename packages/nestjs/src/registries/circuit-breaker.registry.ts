@@ -8,9 +8,9 @@ import {
   type Event,
 } from '@bulwark/core';
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { isDeclaredKeyedCircuitBreaker } from '../decorators/keyed-circuit-breaker-names.js';
 import { PolicyDeclarations } from '../discovery/policy-declarations.js';
 import { isDependencyFailure } from '../errors/client-error.classifier.js';
-import { isDeclaredKeyedCircuitBreaker } from '../decorators/keyed-circuit-breaker-names.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { PolicyRegistry, type PolicyShape } from './policy.registry.js';
@@ -120,8 +120,8 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
 
   /**
    * Creates a family of per-key breakers programmatically (`family.get(tenantId)` then gives each
-   * key its breaker). `options` override the defaults and the configuration of that name, and
-   * bound it (`maxKeys`, `keyIdleTimeout`). Throws if the name is taken.
+   * key its breaker). `options` override the defaults, and bound it (`maxKeys`, `keyIdleTimeout`).
+   * Throws if the name is taken.
    */
   createFamily(name: string, options?: CircuitBreakerOptions): KeyedCircuitBreakers {
     if (this.has(name) || this.keyed.has(name)) throw new Error(`A circuit breaker named "${name}" already exists`);
@@ -130,7 +130,7 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
 
   /**
    * The family named `name`, created on first use (decorated methods call this at start-up).
-   * Throws if the name is one shared breaker, or if two users give it different overrides.
+   * Throws if the name is one shared breaker, or if options given now would change it.
    */
   getOrCreateFamily(name: string, inline?: CircuitBreakerOptions, source = `circuit breaker "${name}"`): KeyedCircuitBreakers {
     if (this.has(name)) {
