@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import type { LoggerService } from '@nestjs/common';
 import type { StorefrontTimings } from '../src/app/storefront.options.js';
 import { runOutageScenario, type ScenarioTimings } from '../src/scenario/outage-scenario.js';
 import { startStorefront, type RunningStorefront } from '../src/storefront.js';
@@ -126,6 +127,29 @@ describe('storefront example', () => {
     // Transient failures were retried (503s: 1 retry for ranking, 3 for metrics) with the breakers still closed.
     expect(downstreams.ranking.stats().errors).toBe(2);
     expect(downstreams.metrics.stats().errors).toBe(4);
+  });
+
+  it('logs each breaker transition once (ResilienceModule writes it; the storefront adds none)', async () => {
+    const lines: string[] = [];
+    const keep = (level: string) => (message: unknown, ...rest: unknown[]) => {
+      const context = rest.at(-1);
+      lines.push(`${level} [${typeof context === 'string' ? context : ''}] ${String(message)}`);
+    };
+    const logger: LoggerService = { log: keep('log'), warn: keep('warn'), error: keep('error'), debug: keep('debug'), verbose: keep('verbose') };
+    const changes: string[] = [];
+    storefront = await startStorefront({
+      port: 0,
+      timings: APP_TIMINGS,
+      logger,
+      onBreakerStateChange: ({ name, from, to }) => changes.push(`${name}: ${from} -> ${to}`),
+    });
+    storefront.breakers.forceOpen('pricing');
+    storefront.breakers.reset('pricing');
+    expect(changes).toEqual(['pricing: closed -> forced-open', 'pricing: forced-open -> closed']);
+    expect(lines.filter((line) => /pricing/.test(line) && !/^log \[Router/.test(line))).toEqual([
+      expect.stringMatching(/^warn \[Bulwark\] Circuit breaker "pricing" forced open/),
+      expect.stringMatching(/^log \[Bulwark\] Circuit breaker "pricing" closed after /),
+    ]);
   });
 
   it('exposes chaos controls on each downstream', async () => {

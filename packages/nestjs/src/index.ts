@@ -2,6 +2,7 @@
 export { ResilienceModule } from './resilience.module.js';
 export type {
   ResilienceDefaults,
+  ResilienceErrorMappingOptions,
   ResilienceHealthOptions,
   ResilienceModuleAsyncOptions,
   ResilienceModuleOptions,
@@ -31,6 +32,7 @@ export type { CircuitBreakerHealth, ResilienceHealthReport, ResilienceHealthStat
 export { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 export type { ResilienceIndicatorDetails } from './health/resilience-health.indicator.js';
 export { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
+export { isClientError } from './errors/client-error.classifier.js';
 export { ResilienceEventBus, RECENT_EVENTS } from './events/resilience-event-bus.js';
 export type { ResilienceEvent, ResilienceEventType } from './events/resilience-event.interface.js';
 export type { ResilienceAdminAction, ResilienceAdminOptions } from './live/live-options.interface.js';

@@ -15,3 +15,9 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Default path of the health controller. */
 export const DEFAULT_HEALTH_PATH = 'health/resilience';
+
+/**
+ * The metadata `@nestjs/swagger`'s `@ApiExcludeController()` sets (value `[true]`), set on
+ * Bulwark's own controllers so the application's OpenAPI document leaves them out.
+ */
+export const OPENAPI_EXCLUDE_CONTROLLER = 'swagger/apiExcludeController';

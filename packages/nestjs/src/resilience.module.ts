@@ -1,17 +1,15 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { PolicyDeclarations } from './discovery/policy-declarations.js';
 import { ResilienceExplorer } from './discovery/resilience.explorer.js';
 import { ResilienceEventBus } from './events/resilience-event-bus.js';
 import { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
-import {
-  createHealthController,
-  remountHealthController,
-  type ResilienceHealthController,
-} from './health/resilience-health.controller.js';
+import { ResilienceErrorLogger } from './errors/resilience-error.logger.js';
+import { remountHealthController, type ResilienceHealthController } from './health/resilience-health.controller.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 import { ResilienceHealthService } from './health/resilience-health.service.js';
-import { remountLiveControllers, withLiveControllers } from './live/live-controllers.js';
-import { observabilityControllers, observabilityProviders } from './observability/observability.providers.js';
+import { remountLiveControllers } from './live/live-controllers.js';
+import { observabilityProviders } from './observability/observability.providers.js';
 import type {
   ResilienceModuleAsyncOptions,
   ResilienceModuleOptions,
@@ -24,7 +22,9 @@ import { CircuitBreakerRegistry } from './registries/circuit-breaker.registry.js
 import { FallbackRegistry } from './registries/fallback.registry.js';
 import { RetryRegistry } from './registries/retry.registry.js';
 import { TimeoutRegistry } from './registries/timeout.registry.js';
-import { DEFAULT_HEALTH_PATH, RESILIENCE_OPTIONS } from './resilience.constants.js';
+import { RESILIENCE_OPTIONS } from './resilience.constants.js';
+import { mountedControllers } from './routes/mounted-controllers.js';
+import { checkFactoryRouteOptions, staticRouteOptions, withDeclaredRoutes, type RouteOptions } from './routes/route-options.js';
 import { ResilienceStoreBinding } from './store/resilience-store.binding.js';
 
 const REGISTRIES = [CircuitBreakerRegistry, RetryRegistry, TimeoutRegistry, BulkheadRegistry, FallbackRegistry];
@@ -33,21 +33,18 @@ const EXPORTS = [...REGISTRIES, RESILIENCE_OPTIONS, ResilienceHealthService, Res
 /**
  * Registers Bulwark in an application (global). Policy state lives in this module's providers:
  * two applications in one process never share a breaker.
+ *
+ * The routes (`health`, `live`, `admin`, `metrics.path`, `openApi`) are decided when the module is
+ * defined: `forRootAsync` takes them beside its factory, and mounts exactly what `forRoot` would.
  */
 @Module({})
 export class ResilienceModule {
   static forRoot(options: ResilienceModuleOptions = {}): DynamicModule {
-    const health = options.health;
     return {
       module: ResilienceModule,
       global: true,
       imports: [DiscoveryModule],
-      controllers: [
-        ...(health === false
-          ? []
-          : withLiveControllers(createHealthController(health?.path ?? DEFAULT_HEALTH_PATH), health?.path ?? DEFAULT_HEALTH_PATH, options)),
-        ...observabilityControllers(options.metrics),
-      ],
+      controllers: mountedControllers(options).controllers,
       providers: [
         // Validated when the application is created, so a bad option fails start-up (and
         // `compile()` in tests rejects) with the policy and field named.
@@ -60,18 +57,15 @@ export class ResilienceModule {
   }
 
   static forRootAsync(asyncOptions: ResilienceModuleAsyncOptions): DynamicModule {
-    const staticHealth = asyncOptions.health;
-    const controller = staticHealth === false ? undefined : createHealthController(staticHealth?.path ?? DEFAULT_HEALTH_PATH);
+    const routes = staticRouteOptions(asyncOptions);
+    const mounted = mountedControllers(routes);
     return {
       module: ResilienceModule,
       global: true,
       imports: [DiscoveryModule, ...(asyncOptions.imports ?? [])],
-      controllers: [
-        ...(controller === undefined || staticHealth === false ? [] : withLiveControllers(controller, staticHealth?.path ?? DEFAULT_HEALTH_PATH)),
-        ...observabilityControllers(asyncOptions.metrics),
-      ],
+      controllers: mounted.controllers,
       providers: [
-        ...asyncOptionsProviders(asyncOptions, staticHealth, controller),
+        ...asyncOptionsProviders(asyncOptions, routes, mounted.health),
         ...commonProviders(true),
         ...observabilityProviders(asyncOptions.metrics),
       ],
@@ -82,6 +76,7 @@ export class ResilienceModule {
 
 function commonProviders(errorMapping: boolean): Provider[] {
   return [
+    PolicyDeclarations,
     ...REGISTRIES,
     ResilienceStoreBinding,
     ResilienceEventBus,
@@ -89,6 +84,7 @@ function commonProviders(errorMapping: boolean): Provider[] {
     ResilienceExplorer,
     ResilienceHealthService,
     ResilienceHealthIndicator,
+    ResilienceErrorLogger,
     ...(errorMapping ? [{ provide: APP_INTERCEPTOR, useClass: ResilienceErrorInterceptor }] : []),
   ];
 }
@@ -100,18 +96,21 @@ function resolveOptions(options: unknown): ResilienceModuleOptions {
 
 function asyncOptionsProviders(
   asyncOptions: ResilienceModuleAsyncOptions,
-  staticHealth: ResilienceModuleAsyncOptions['health'],
-  controller: Type<ResilienceHealthController> | undefined,
+  routes: RouteOptions,
+  health: Type<ResilienceHealthController> | undefined,
 ): Provider[] {
   const finish = (options: ResilienceModuleOptions): ResilienceModuleOptions => {
-    const resolved = resolveOptions(options);
-    // The controller was declared before the factory ran; a path from the factory moves it
-    // (routes are registered after providers are created).
-    if (controller !== undefined && staticHealth === undefined && resolved.health) {
-      remountHealthController(controller, resolved.health.path ?? DEFAULT_HEALTH_PATH);
-      remountLiveControllers(controller, resolved.health.path ?? DEFAULT_HEALTH_PATH);
+    const fromFactory = resolveOptions(options);
+    checkFactoryRouteOptions(routes, fromFactory);
+    const resolved = resolveOptions(withDeclaredRoutes(fromFactory, routes));
+    // Declared before the factory ran; a path from the factory moves them (routes are registered
+    // after providers are created).
+    const path = fromFactory.health === undefined || fromFactory.health === false ? undefined : fromFactory.health.path;
+    if (health !== undefined && routes.health === undefined && path !== undefined) {
+      remountHealthController(health, path);
+      remountLiveControllers(health, path);
     }
-    return staticHealth === undefined ? resolved : Object.freeze({ ...resolved, health: staticHealth });
+    return resolved;
   };
   if (asyncOptions.useFactory !== undefined) {
     const factory = asyncOptions.useFactory;

@@ -151,11 +151,12 @@ describe.each(PLATFORMS)('%s: admin endpoints', (platform: Platform) => {
     expect((await request(server).get('/ops/breakers/pricing').expect(200)).body.state).toBe('forced-open');
   });
 
-  it('follow forRootAsync: mounted when the factory gives admin, 404 when it does not', async () => {
+  it('follow forRootAsync: mounted when admin is given to it, and only then', async () => {
     logger = new CapturingLogger();
     const withAdmin = ResilienceModule.forRootAsync({
       imports: [AuthModule],
       inject: [AdminTokens],
+      admin: { guard: TokenGuard },
       useFactory: () => ({ circuitBreakers: { pricing: {} }, admin: { guard: TokenGuard } }),
     });
     app = await bootApp(platform, { imports: [AuthModule, withAdmin] }, { logger });
@@ -168,6 +169,18 @@ describe.each(PLATFORMS)('%s: admin endpoints', (platform: Platform) => {
     app = await bootApp(platform, { imports: [ResilienceModule.forRootAsync({ useFactory: () => ({ circuitBreakers: { pricing: {} } }) })] });
     await request(app.getHttpServer()).post('/health/resilience/pricing/force-open').expect(404);
     expect(app.get(CircuitBreakerRegistry).get('pricing')!.state).toBe('closed');
+  });
+
+  it('follow forRootAsync: admin from the factory alone fails start-up rather than mount nothing', async () => {
+    const module = ResilienceModule.forRootAsync({
+      imports: [AuthModule],
+      useFactory: () => ({ circuitBreakers: { pricing: {} }, admin: { guard: TokenGuard } }),
+    });
+    await expect(bootApp(platform, { imports: [AuthModule, module] })).rejects.toThrow(
+      'ResilienceModule.forRootAsync: `admin` came from the options factory (an object) but was not given to forRootAsync itself. ' +
+        'It decides which routes are mounted, and routes are declared before the factory runs: pass it to ' +
+        'ResilienceModule.forRootAsync({ admin: ..., useFactory }) instead.',
+    );
   });
 });
 

@@ -89,7 +89,9 @@ describe('currentSignal() and a real fetch (real clock, 50 ms timeout)', () => {
   });
 
   it.each(PLATFORMS)('%s: over HTTP the caller gets 504 and the downstream request is closed', async (platform: Platform) => {
-    app = await bootApp(platform, { imports: [ResilienceModule.forRoot()], providers: [Downstream], controllers: [ProxyController] });
+    // The detail in the body tells which call timed out.
+    const resilience = ResilienceModule.forRoot({ errorMapping: { detail: true } });
+    app = await bootApp(platform, { imports: [resilience], providers: [Downstream], controllers: [ProxyController] });
     const response = await request(app.getHttpServer()).get('/proxy');
     expect(response.status).toBe(504);
     expect(response.body.message).toBe('Call "Downstream.fetchSlow" timed out after 50 ms');

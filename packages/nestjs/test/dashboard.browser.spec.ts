@@ -149,6 +149,15 @@ if (!haveChromium && process.env['CI']) {
         expect((await fetch(`${url}/pricing?ok=1`)).status).toBe(503); // rejected by the open breaker
 
         await waitForCardState(page, 'pricing', 'open');
+        // The rejection's own refresh may land after the one the opening triggered.
+        await page.waitForFunction(
+          () =>
+            [...document.querySelectorAll('[data-breaker]')]
+              .find((card) => card.getAttribute('data-breaker') === 'pricing')
+              ?.querySelector('[data-field="rejected"]')?.textContent === '1',
+          undefined,
+          { timeout: 10_000 },
+        );
         expect(await cardField(page, 'pricing', 'state')).toBe('open');
         expect(await cardField(page, 'pricing', 'failureRate')).toBe('100 %');
         expect(await cardField(page, 'pricing', 'calls')).toBe('0 ok · 2 failed');
@@ -159,7 +168,20 @@ if (!haveChromium && process.env['CI']) {
         expect(Number.parseInt(countdown, 10)).toBeGreaterThan(0);
         expect(Number.parseInt(countdown, 10)).toBeLessThanOrEqual(30);
         await page.waitForFunction(() => document.getElementById('status')?.textContent === 'degraded');
-        expect(await page.locator('#events li[data-event-type="state-change"]').first().textContent()).toContain('pricing');
+        expect(await page.locator('#events li[data-event-type="state-change"]').first().textContent()).toMatch(
+          /  pricing opened after too many consecutive failures$/,
+        );
+        expect(await page.locator('#events li[data-event-type="call-rejected"]').first().textContent()).toMatch(
+          /  pricing rejected a call \(open, retry in \d+ s\)$/,
+        );
+        // Which figures are over the recent calls and which since start, in the card's own words.
+        expect(
+          await page.evaluate(() =>
+            [...document.querySelectorAll('[data-breaker]')]
+              .find((card) => card.getAttribute('data-breaker') === 'pricing')
+              ?.querySelector('dl')?.textContent,
+          ),
+        ).toMatch(/^Failure rate \(recent calls\)100 %.*Calls since start0 ok · 2 failedRejected since start1/);
         expect(await page.evaluate(() => window['__sameDocument'])).toBe(true);
         expect(navigations).toBe(1);
 

@@ -70,6 +70,17 @@ describe.each(PLATFORMS)('%s: GET <health.path>/dashboard', (platform: Platform)
     expect(scripts[0]).toContain("new EventSource(base + '/events')");
   });
 
+  it('labels windowed figures and lifetime counts apart, and words events as sentences', async () => {
+    const { server } = await boot();
+    const script = inline((await request(server).get('/health/resilience/dashboard').expect(200)).text, 'script')[0]!;
+    for (const label of ['Failure rate (recent calls)', 'Slow-call rate (recent calls)', 'Failures (recent calls)', 'Calls since start', 'Rejected since start']) {
+      expect(script).toContain(`'${label}'`);
+    }
+    expect(script).not.toMatch(/'(Failure rate|Failures|Calls|Rejected)'/);
+    expect(script).toContain('function eventSentence(event)');
+    expect(script).toContain("clock(event.at) + '  ' + eventSentence(event)");
+  });
+
   it('serves the cards as JSON: state, failure rate, calls and the time until half-open', async () => {
     const { server, pricing } = await boot();
     await expect(pricing.price(true)).resolves.toBe(42);

@@ -26,7 +26,7 @@ import {
   currentSignal,
   type ResilienceModuleOptions,
 } from '@bulwark/nestjs';
-import { bootApp, PLATFORMS, type Platform } from './support/app.js';
+import { bootApp, CapturingLogger, PLATFORMS, type Platform } from './support/app.js';
 import { deferred, waitFor, type Deferred } from './support/async.js';
 
 const START = Date.UTC(2030, 0, 1);
@@ -135,7 +135,7 @@ afterEach(async () => {
 
 describe.each(PLATFORMS)('%s: HTTP error mapping', (platform: Platform) => {
   let clock: FakeClock;
-  const boot = async (options: Partial<ResilienceModuleOptions> = {}, configure?: (nest: INestApplication) => void) => {
+  const boot = async (options: Partial<ResilienceModuleOptions> = {}, configure?: (nest: INestApplication) => void, logger?: CapturingLogger) => {
     clock = new FakeClock(START);
     app = await bootApp(
       platform,
@@ -146,7 +146,7 @@ describe.each(PLATFORMS)('%s: HTTP error mapping', (platform: Platform) => {
         controllers: [ApiController, FilteredController],
         providers: [Upstream, ControllerFilter],
       },
-      { configure },
+      { configure, logger },
     );
     return { server: app.getHttpServer(), upstream: app.get(Upstream) };
   };
@@ -157,7 +157,7 @@ describe.each(PLATFORMS)('%s: HTTP error mapping', (platform: Platform) => {
     expect(first.headers['retry-after']).toBeUndefined();
     let response = await request(server).get('/api/breaker').expect(503);
     expect(response.headers['retry-after']).toBe('30');
-    expect(response.body).toEqual({ statusCode: 503, message: 'Circuit breaker "upstream" is open', error: 'Service Unavailable' });
+    expect(response.body).toEqual({ statusCode: 503, message: 'Service temporarily unavailable', error: 'Service Unavailable' });
     await clock.tickAsync(12_300);
     response = await request(server).get('/api/breaker').expect(503);
     expect(response.headers['retry-after']).toBe('18');
@@ -172,7 +172,7 @@ describe.each(PLATFORMS)('%s: HTTP error mapping', (platform: Platform) => {
     app!.get(CircuitBreakerRegistry).forceOpen('upstream');
     const response = await request(server).get('/api/breaker').expect(503);
     expect(response.headers['retry-after']).toBeUndefined();
-    expect(response.body.message).toBe('Circuit breaker "upstream" is forced-open');
+    expect(response.body).toEqual({ statusCode: 503, message: 'Service temporarily unavailable', error: 'Service Unavailable' });
   });
 
   it('TimeoutError -> 504', async () => {
@@ -182,7 +182,7 @@ describe.each(PLATFORMS)('%s: HTTP error mapping', (platform: Platform) => {
     await clock.tickAsync(2_000);
     const response = await pending;
     expect(response.status).toBe(504);
-    expect(response.body).toEqual({ statusCode: 504, message: 'Call "Upstream.slow" timed out after 2000 ms', error: 'Gateway Timeout' });
+    expect(response.body).toEqual({ statusCode: 504, message: 'The service did not answer in time', error: 'Gateway Timeout' });
     await request(server).get('/api/raw-timeout').expect(504);
   });
 
@@ -190,17 +190,61 @@ describe.each(PLATFORMS)('%s: HTTP error mapping', (platform: Platform) => {
     const { server, upstream } = await boot();
     const holder = Promise.resolve(request(server).get('/api/bulkhead'));
     await waitFor(() => upstream.started === 1, 'the first call to hold the slot');
-    const rejected = await request(server).get('/api/bulkhead').expect(503);
+    const rejected = await request(server).get('/api/bulkhead');
+    upstream.gate.resolve(); // before any expectation: a failing one must not leave the held call pending
+    expect(rejected.status).toBe(503);
     expect(rejected.headers['retry-after']).toBeUndefined();
-    expect(rejected.body).toEqual({
-      statusCode: 503,
-      message: 'Bulkhead "exports" is full (1 running, 0 queued)',
-      error: 'Service Unavailable',
-    });
-    upstream.gate.resolve();
+    expect(rejected.body).toEqual({ statusCode: 503, message: 'Service temporarily unavailable', error: 'Service Unavailable' });
     const held = await holder;
     expect(held.status).toBe(200);
     expect(held.text).toBe('exported');
+  });
+
+  it('errorMapping: { detail: true } puts the error’s own message back in the body', async () => {
+    const { server, upstream } = await boot({ errorMapping: { detail: true } });
+    await request(server).get('/api/breaker').expect(500);
+    const open = await request(server).get('/api/breaker').expect(503);
+    expect(open.body).toEqual({ statusCode: 503, message: 'Circuit breaker "upstream" is open', error: 'Service Unavailable' });
+    expect(open.headers['retry-after']).toBe('30');
+    const pending = Promise.resolve(request(server).get('/api/timeout'));
+    await waitFor(() => upstream.started === 1, 'the call to start');
+    await clock.tickAsync(2_000);
+    expect((await pending).body).toEqual({ statusCode: 504, message: 'Call "Upstream.slow" timed out after 2000 ms', error: 'Gateway Timeout' });
+    const holder = Promise.resolve(request(server).get('/api/bulkhead'));
+    await waitFor(() => upstream.started === 2, 'the first call to hold the slot');
+    const full = await request(server).get('/api/bulkhead');
+    upstream.gate.resolve();
+    await holder;
+    expect(full.body).toEqual({ statusCode: 503, message: 'Bulkhead "exports" is full (1 running, 0 queued)', error: 'Service Unavailable' });
+  });
+
+  it('logs the detail it keeps out of the body, once per error, rate-limited per policy', async () => {
+    const logger = new CapturingLogger();
+    const { server, upstream } = await boot({ logging: { rateLimitMs: 10_000 } }, undefined, logger);
+    const lines = (): string[] => logger.messages.filter((m) => m.context === 'Bulwark' && m.message.includes(' answered ')).map((m) => `${m.level}: ${m.message}`);
+    await request(server).get('/api/breaker').expect(500);
+    for (let i = 0; i < 3; i++) await request(server).get('/api/breaker').expect(503);
+    const pending = Promise.resolve(request(server).get('/api/timeout'));
+    await waitFor(() => upstream.started === 1, 'the call to start');
+    await clock.tickAsync(2_000);
+    await pending;
+    expect(lines()).toEqual([
+      'warn: ApiController.breaker answered 503: Circuit breaker "upstream" is open',
+      'warn: ApiController.timeout answered 504: Call "Upstream.slow" timed out after 2000 ms',
+    ]);
+    await clock.tickAsync(8_000); // the interval of the first line ends: the latest repeat, with the count
+    expect(lines()[2]).toBe(
+      'warn: ApiController.breaker answered 503: Circuit breaker "upstream" is open [1 similar line suppressed; this is the latest of the last 10 s]',
+    );
+    expect(lines()).toHaveLength(3);
+  });
+
+  it('logs nothing with logging: false', async () => {
+    const logger = new CapturingLogger();
+    const { server } = await boot({ logging: false }, undefined, logger);
+    await request(server).get('/api/breaker').expect(500);
+    await request(server).get('/api/breaker').expect(503);
+    expect(logger.messages.filter((m) => m.context === 'Bulwark')).toEqual([]);
   });
 
   it('leaves other errors alone', async () => {

@@ -7,18 +7,23 @@ import {
   CircuitBreaker,
   CircuitBreakerRegistry,
   InvalidOptionsError,
+  ResilienceHealthService,
   ResilienceModule,
   type ResilienceModuleOptions,
 } from '@bulwark/nestjs';
 import { CapturingLogger } from './support/app.js';
+import { deferred, settle, type Deferred } from './support/async.js';
 
 const START = Date.UTC(2030, 0, 1);
 
 @Injectable()
 class Pricing {
   fail = true;
+  /** When set, a call waits for it (a slow trial call), then fails or succeeds as `fail` says. */
+  gate: Deferred<void> | undefined;
   @CircuitBreaker('pricing')
   async price(): Promise<number> {
+    if (this.gate !== undefined) await this.gate.promise;
     if (this.fail) throw new Error('pricing down');
     return 42;
   }
@@ -100,6 +105,65 @@ describe('logging of circuit breaker transitions', () => {
       'warn: Circuit breaker "pricing" forced open (failure rate 0%); every call is rejected until it is reset',
       'log: Circuit breaker "pricing" closed after 2.5 s open (reset)',
       'log: Circuit breaker "pricing" disabled; calls pass unprotected until it is reset',
+    ]);
+  });
+
+  it('logs each transition of a full cycle once, and nothing when health or snapshots are read', async () => {
+    const { logger, pricing, clock } = await boot({ circuitBreakers: { pricing: { failureThreshold: 2, recoveryTimeout: 30_000 } } });
+    const health = app!.get(ResilienceHealthService);
+    const breakers = app!.get(CircuitBreakerRegistry);
+    const read = (): void => {
+      for (let i = 0; i < 3; i++) {
+        health.report();
+        health.breaker('pricing');
+        breakers.snapshots();
+      }
+    };
+    read();
+    await fail(() => pricing.price(), 2);
+    read();
+    await clock.tickAsync(29_000);
+    read();
+    await clock.tickAsync(1_000);
+    pricing.fail = false;
+    pricing.gate = deferred();
+    const trial = settle(pricing.price()); // half-open while the trial call runs
+    read();
+    pricing.gate.resolve();
+    await trial.promise;
+    read();
+    expect(lines(logger)).toEqual([
+      'warn: Circuit breaker "pricing" opened (2 consecutive failures, failure rate 100%); next trial in 30 s',
+      'log: Circuit breaker "pricing" half-open after 30 s open; letting 1 trial call through',
+      'log: Circuit breaker "pricing" closed after 30 s open (the trial calls succeeded)',
+    ]);
+  });
+
+  it('"closed after ... open" counts the time spent open only, not the half-open rounds', async () => {
+    const { logger, pricing, clock } = await boot({
+      logging: { rateLimitMs: 0 },
+      circuitBreakers: { pricing: { failureThreshold: 1, recoveryTimeout: 20_000 } },
+    });
+    await fail(() => pricing.price()); // open at 0 s
+    await clock.tickAsync(20_000);
+    pricing.gate = deferred();
+    const failedTrial = settle(pricing.price()); // half-open at 20 s; the trial takes 4 s, then fails
+    await clock.tickAsync(4_000);
+    pricing.gate.resolve();
+    await failedTrial.promise; // re-opened at 24 s
+    await clock.tickAsync(20_000);
+    pricing.fail = false;
+    pricing.gate = deferred();
+    const trial = settle(pricing.price()); // half-open at 44 s; the trial takes 6 s, then succeeds
+    await clock.tickAsync(6_000);
+    pricing.gate.resolve();
+    await trial.promise; // closed at 50 s: 40 s of it open, 10 s half-open
+    expect(lines(logger)).toEqual([
+      'warn: Circuit breaker "pricing" opened (1 consecutive failure, failure rate 100%); next trial in 20 s',
+      'log: Circuit breaker "pricing" half-open after 20 s open; letting 1 trial call through',
+      'warn: Circuit breaker "pricing" re-opened: a trial call failed, failure rate 100%; next trial in 20 s (open 20 s so far)',
+      'log: Circuit breaker "pricing" half-open after 20 s open; letting 1 trial call through',
+      'log: Circuit breaker "pricing" closed after 40 s open (the trial calls succeeded)',
     ]);
   });
 

@@ -190,9 +190,18 @@ describe('forRootAsync', () => {
     await request(server).get('/health/resilience').expect(404);
   });
 
-  it.each(PLATFORMS)('%s: health: false from the factory mounts nothing reachable', async (platform) => {
+  it('health: false from the factory fails start-up: it goes to forRootAsync itself, where it mounts nothing', async () => {
+    const error = await expectStartupFailure(ResilienceModule.forRootAsync({ useFactory: () => ({ clock: new FakeClock(START), health: false }) }));
+    expect(error.message).toBe(
+      'ResilienceModule.forRootAsync: `health` came from the options factory (false) but was not given to forRootAsync itself. ' +
+        'It decides which routes are mounted, and routes are declared before the factory runs: pass it to ' +
+        'ResilienceModule.forRootAsync({ health: ..., useFactory }) instead.',
+    );
+  });
+
+  it.each(PLATFORMS)('%s: a static health: false of forRootAsync mounts nothing', async (platform) => {
     app = await bootApp(platform, {
-      imports: [ResilienceModule.forRootAsync({ useFactory: () => ({ clock: new FakeClock(START), health: false }) })],
+      imports: [ResilienceModule.forRootAsync({ health: false, useFactory: () => ({ clock: new FakeClock(START) }) })],
       providers: [Pricing],
     });
     await request(app.getHttpServer()).get('/health/resilience').expect(404);
@@ -227,10 +236,13 @@ describe('invalid options fail start-up with the policy and field named', () => 
     ],
     ['a negative maxRetries default', { defaults: { retry: { maxRetries: -1 } } }, 'defaults.retry.maxRetries must be a non-negative integer (got -1)'],
     ['a zero bulkhead size', { bulkheads: { reports: { maxConcurrent: 0 } } }, 'bulkheads.reports.maxConcurrent must be a positive integer (got 0)'],
+    ['an errorMapping string', { errorMapping: 'on' as never }, 'errorMapping must be a boolean or { detail?: boolean } (got "on")'],
+    ['an unknown errorMapping key', { errorMapping: { details: true } as never }, 'errorMapping.details is not an errorMapping option (known: detail) (got true)'],
+    ['a non-boolean errorMapping.detail', { errorMapping: { detail: 'yes' as never } }, 'errorMapping.detail must be a boolean (got "yes")'],
     [
       'an unknown module option',
       { circuitBreaker: {} } as never,
-      'circuitBreaker is not a ResilienceModule option (known: defaults, circuitBreakers, retries, timeouts, bulkheads, strict, health, errorMapping, clock, live, admin, logging, metrics, openTelemetry, store) (got object)',
+      'circuitBreaker is not a ResilienceModule option (known: defaults, circuitBreakers, retries, timeouts, bulkheads, strict, health, openApi, errorMapping, clock, live, admin, logging, metrics, openTelemetry, store) (got object)',
     ],
   ])('forRoot with %s', async (_, options, message) => {
     const error = await expectStartupFailure(ResilienceModule.forRoot(options));

@@ -273,7 +273,8 @@ describe.each(PLATFORMS)('%s: Observable controller handlers', (platform: Platfo
   let clock: FakeClock;
   const boot = async () => {
     clock = new FakeClock(START);
-    app = await bootApp(platform, { imports: [ResilienceModule.forRoot({ clock })], controllers: [StreamController] });
+    // The detail in the body tells which call timed out.
+    app = await bootApp(platform, { imports: [ResilienceModule.forRoot({ clock, errorMapping: { detail: true } })], controllers: [StreamController] });
     return { server: app.getHttpServer(), controller: app.get(StreamController) };
   };
 

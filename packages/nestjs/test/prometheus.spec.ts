@@ -255,7 +255,7 @@ describe('Prometheus metrics in several applications', () => {
   it('fails start-up when the registry has a metric of that name it did not register', async () => {
     const registry = new Registry();
     new Counter({ name: 'bulwark_timeouts_total', help: 'mine', registers: [registry] });
-    await expect(boot('express', { metrics: { registry }, openTelemetry: false })).rejects.toThrow(
+    await expect(boot('express', { ...policies(new FakeClock(START)), metrics: { registry } })).rejects.toThrow(
       'the prom-client registry already has a metric named "bulwark_timeouts_total" that Bulwark did not register',
     );
   });
@@ -396,9 +396,10 @@ describe('metrics options', () => {
       expect(response.text).toContain('bulwark_circuit_breaker_state{name="pricing",state="closed"} 1');
     });
 
-    it('answers 404 when the factory turns metrics off', async () => {
-      const application = await bootAsync(() => false);
-      await request(application.getHttpServer()).get('/metrics').expect(404);
+    it('refuses metrics: false from the factory when the endpoint is declared (it would stay mounted)', async () => {
+      await expect(bootAsync(() => false)).rejects.toThrow(
+        'metrics: false came from the options factory, but the metrics endpoint "metrics" is declared before the factory runs and would stay mounted',
+      );
     });
 
     it('refuses a path that only the factory gives (the endpoint is declared before it runs)', async () => {

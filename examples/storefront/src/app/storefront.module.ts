@@ -1,7 +1,7 @@
 import { ResilienceModule } from '@bulwark/nestjs';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BreakerTransitionLogger } from './breaker-transition.logger.js';
+import { BreakerStateRelay } from './breaker-state.relay.js';
 import { CatalogService } from './catalog/catalog.service.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { MetricsClient } from './dashboard/metrics.client.js';
@@ -27,7 +27,7 @@ export class StorefrontModule {
         PricingClient,
         SearchService,
         MetricsClient,
-        BreakerTransitionLogger,
+        BreakerStateRelay,
       ],
     };
   }

@@ -33,7 +33,7 @@ export interface StorefrontOptions {
   timings?: Partial<StorefrontTimings>;
   /** Nest's logger (default: Nest's console logger); `false` for none. */
   logger?: LoggerService | LogLevel[] | false;
-  /** Called on every breaker transition, after it is logged. */
+  /** Called on every breaker transition (ResilienceModule logs each one). */
   onBreakerStateChange?: (change: CircuitBreakerStateChange) => void;
   /**
    * Breaker state shared with the other replicas (`npm run demo:cluster` passes a Redis store);

@@ -1,7 +1,5 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { getResilienceSpecs } from '../decorators/apply-resilience-spec.js';
-import type { ResilienceSpecs } from '../decorators/resilience-spec.interface.js';
 import {
   addPendingDiscovery,
   attachPipelines,
@@ -14,9 +12,9 @@ import {
   type ScopedInstanceSource,
 } from '../pipeline/instance-pipelines.js';
 import type { MethodPipeline } from '../pipeline/method-pipeline.js';
-import { PipelineFactory, type DecoratedMethod } from '../pipeline/pipeline.factory.js';
-
-type Class = { name: string; prototype: object };
+import { PipelineFactory } from '../pipeline/pipeline.factory.js';
+import { classOf, decoratedMethodsOf, type DecoratedMethod, type DiscoveredClass as Class } from './decorated-methods.js';
+import { PolicyDeclarations } from './policy-declarations.js';
 
 /**
  * Finds every decorated method of every provider and controller once, at start-up (or at the
@@ -36,6 +34,7 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly factory: PipelineFactory,
+    private readonly declarations: PolicyDeclarations,
   ) {
     addPendingDiscovery(this.discover);
   }
@@ -71,15 +70,11 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
       else entry.scoped.push(wrapper);
       classes.set(cls, entry);
     }
-    const methods: DecoratedMethod[] = [];
-    for (const cls of classes.keys()) {
-      for (const key of this.methodKeys(cls.prototype)) {
-        const specs = decoratedSpecs(cls.prototype, key);
-        if (specs !== undefined) methods.push({ cls, key, specs });
-      }
-    }
+    const methods: DecoratedMethod[] = [...classes.keys()].flatMap((cls) => decoratedMethodsOf(cls, this.scanner));
+    // Every decorator's inline options first: a policy is built with them whichever method names it first.
+    this.declarations.settle(methods);
     const tables = new Map<Class, Record<string | symbol, MethodPipeline>>();
-    for (const method of [...methods].sort(PipelineFactory.byOverridesFirst)) {
+    for (const method of methods) {
       const table = tables.get(method.cls) ?? {};
       table[method.key] = this.factory.create(method);
       tables.set(method.cls, table);
@@ -93,37 +88,4 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
       for (const source of entry.scoped) this.unfollows.push(followScopedInstances(source, binding.table));
     }
   }
-
-  private methodKeys(proto: object): (string | symbol)[] {
-    const keys: (string | symbol)[] = this.scanner.getAllMethodNames(proto);
-    for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
-      for (const symbol of Object.getOwnPropertySymbols(p)) {
-        if (typeof Object.getOwnPropertyDescriptor(p, symbol)?.value === 'function' && !keys.includes(symbol)) keys.push(symbol);
-      }
-    }
-    return keys;
-  }
-}
-
-/**
- * The specs of the most derived decorated implementation of `key`. An override that is not itself
- * decorated (`override get() { log(); return super.get(); }`) still reaches the decorated one
- * through `super`, whose wrapper looks the pipeline up on the instance: it must be there.
- */
-function decoratedSpecs(proto: object, key: string | symbol): ResilienceSpecs | undefined {
-  for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
-    const value: unknown = Object.getOwnPropertyDescriptor(p, key)?.value;
-    const specs = typeof value === 'function' ? getResilienceSpecs(value) : undefined;
-    if (specs !== undefined) return specs;
-  }
-  return undefined;
-}
-
-function classOf(wrapper: { metatype: unknown; instance: unknown; inject?: unknown }): Class | undefined {
-  // Factory providers have the factory as metatype; their instance's constructor is the class.
-  const fromMetatype = typeof wrapper.metatype === 'function' && !wrapper.inject ? wrapper.metatype : undefined;
-  const fromInstance = wrapper.instance !== null && typeof wrapper.instance === 'object' ? wrapper.instance.constructor : undefined;
-  const cls = (fromMetatype ?? fromInstance) as Class | undefined;
-  if (cls === undefined || typeof cls !== 'function' || cls === Object) return undefined;
-  return cls;
 }

@@ -1,7 +1,5 @@
 import { Controller, Get, Header, Inject, NotFoundException, Param, Res, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
-import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { ResilienceHealthService, type CircuitBreakerHealth, type ResilienceHealthReport } from './resilience-health.service.js';
 
 /**
@@ -14,13 +12,11 @@ export class ResilienceHealthController {
   constructor(
     @Inject(ResilienceHealthService) private readonly health: ResilienceHealthService,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
-    @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
   ) {}
 
   @Get()
   @Header('Cache-Control', 'no-store')
   report(@Res({ passthrough: true }) response: unknown): ResilienceHealthReport {
-    this.ensureMounted();
     const report = this.health.report();
     if (report.status === 'down') this.adapterHost.httpAdapter.status(response, 503);
     return report;
@@ -29,15 +25,9 @@ export class ResilienceHealthController {
   @Get(':name')
   @Header('Cache-Control', 'no-store')
   breaker(@Param('name') name: string): CircuitBreakerHealth {
-    this.ensureMounted();
     const entry = this.health.breaker(name);
     if (entry === undefined) throw new NotFoundException(`Unknown circuit breaker "${name}"`);
     return entry;
-  }
-
-  /** `health: false` returned by an async options factory: the routes exist but answer 404. */
-  private ensureMounted(): void {
-    if (this.options.health === false) throw new NotFoundException();
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { EVENT_SENTENCE_SCRIPT } from './dashboard-event-sentence.js';
 
 /*
  * The dashboard: one self-contained page (no CDN, no build step). It reads
@@ -91,8 +92,9 @@ const SCRIPT = `
     root.appendChild(critical);
     var dl = make('dl');
     var fields = { root: root, state: state, critical: critical };
-    [['failureRate', 'Failure rate'], ['slowCallRate', 'Slow calls'], ['failureCount', 'Failures'],
-     ['calls', 'Calls'], ['rejected', 'Rejected'], ['openedAt', 'Opened at'], ['countdown', 'Half-open in']].forEach(function (row) {
+    // Rates and the failure count are over the recent calls the breaker judges; call counts since start.
+    [['failureRate', 'Failure rate (recent calls)'], ['slowCallRate', 'Slow-call rate (recent calls)'], ['failureCount', 'Failures (recent calls)'],
+     ['calls', 'Calls since start'], ['rejected', 'Rejected since start'], ['openedAt', 'Opened at'], ['countdown', 'Half-open in']].forEach(function (row) {
       dl.appendChild(make('dt', '', row[1]));
       var dd = make('dd');
       dd.setAttribute('data-field', row[0]);
@@ -181,12 +183,9 @@ const SCRIPT = `
     pending = setTimeout(function () { pending = 0; refresh(); }, 100);
   }
 
+${EVENT_SENTENCE_SCRIPT}
   function logEvent(event) {
-    var parts = [clock(event.at), event.type, event.key === undefined ? event.name : event.name + ' [' + event.key + ']'];
-    if (event.from !== undefined) parts.push(event.from + ' \\u2192 ' + event.to);
-    if (event.reason !== undefined) parts.push('(' + event.reason + ')');
-    if (event.attempt !== undefined) parts.push('attempt ' + event.attempt);
-    var li = make('li', '', parts.join('  '));
+    var li = make('li', '', clock(event.at) + '  ' + eventSentence(event));
     li.setAttribute('data-event-type', event.type);
     eventsEl.insertBefore(li, eventsEl.firstChild);
     while (eventsEl.childNodes.length > 50) eventsEl.removeChild(eventsEl.lastChild);

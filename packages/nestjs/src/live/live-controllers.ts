@@ -1,5 +1,4 @@
 import { Controller, type Type } from '@nestjs/common';
-import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { ResilienceAdminController } from './resilience-admin.controller.js';
 import { ResilienceLiveController } from './resilience-live.controller.js';
 
@@ -9,16 +8,12 @@ const MOUNTED = new WeakMap<Type, Type[]>();
 /**
  * The health controller with the live and admin controllers at its path, listed first: Express
  * matches routes in registration order, and `events` / `dashboard` must win over `/:name`
- * (Fastify prefers static routes anyway). With `options` (forRoot) only what they enable is
- * declared; without (forRootAsync, before its factory ran) both are, and answer 404 when the
- * resolved options leave them off.
+ * (Fastify prefers static routes anyway). Only what `mount` enables is declared.
  */
-export function withLiveControllers(health: Type, path: string, options?: ResilienceModuleOptions): Type[] {
+export function withLiveControllers(health: Type, path: string, mount: { live: boolean; admin: boolean }): Type[] {
   const controllers: Type[] = [];
-  if (options?.live !== false) controllers.push(mount(ResilienceLiveController, 'ResilienceLiveController', path));
-  if (options === undefined || options.admin !== undefined) {
-    controllers.push(mount(ResilienceAdminController, 'ResilienceAdminController', path));
-  }
+  if (mount.live) controllers.push(mountAt(ResilienceLiveController, 'ResilienceLiveController', path));
+  if (mount.admin) controllers.push(mountAt(ResilienceAdminController, 'ResilienceAdminController', path));
   MOUNTED.set(health, controllers);
   return [...controllers, health];
 }
@@ -29,7 +24,7 @@ export function remountLiveControllers(health: Type, path: string): void {
 }
 
 /** A class of its own per module definition: two applications may mount at different paths. */
-function mount<T>(base: Type<T>, name: string, path: string): Type<T> {
+function mountAt<T>(base: Type<T>, name: string, path: string): Type<T> {
   const mounted = class extends (base as Type<object>) {} as Type<T>;
   Object.defineProperty(mounted, 'name', { value: name });
   Controller(path)(mounted);

@@ -15,8 +15,8 @@ import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 /**
  * Runs the guard named by `admin.guard` for the admin routes. The guard is resolved once, at
  * start-up: the application's own instance when the class is registered as a provider (so it
- * keeps its dependencies), else a new one created in `ResilienceModule`'s scope. Without `admin`
- * (possible with `forRootAsync`, whose controllers exist before the options) the routes answer 404.
+ * keeps its dependencies), else a new one created in `ResilienceModule`'s scope. The admin routes
+ * are mounted only with `admin`, so a guard is always there to run.
  */
 @Injectable()
 export class ResilienceAdminGuard implements CanActivate, OnModuleInit {

@@ -1,4 +1,4 @@
-import { Get, Header, Headers, Inject, NotFoundException, Res, ServiceUnavailableException, Sse, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
+import { Get, Header, Headers, Inject, Res, ServiceUnavailableException, Sse, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
 import { systemClock, wallTime } from '@bulwark/core';
 import type { Observable } from 'rxjs';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
@@ -26,7 +26,7 @@ export class ResilienceLiveController implements OnModuleDestroy {
     @Inject(ResilienceEventBus) bus: ResilienceEventBus,
     @Inject(CircuitBreakerRegistry) private readonly breakers: CircuitBreakerRegistry,
     @Inject(ResilienceHealthService) private readonly health: ResilienceHealthService,
-    @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
+    @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
   ) {
     this.stream = new LiveEventStream(bus, options.clock ?? systemClock);
     const clock = options.clock ?? systemClock;
@@ -39,7 +39,6 @@ export class ResilienceLiveController implements OnModuleDestroy {
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res({ passthrough: true }) response: { raw?: StreamResponse } & StreamResponse,
   ): Observable<MessageEvent> {
-    this.ensureMounted();
     if (this.stream.full) throw new ServiceUnavailableException('Too many live event streams are open');
     // Express hands the Node response itself; Fastify's reply holds it as `raw`.
     return this.stream.observe(lastEventId, response.raw ?? response);
@@ -52,14 +51,12 @@ export class ResilienceLiveController implements OnModuleDestroy {
   @Header('X-Content-Type-Options', 'nosniff')
   @Header('Referrer-Policy', 'no-referrer')
   dashboard(): string {
-    this.ensureMounted();
     return DASHBOARD_HTML;
   }
 
   @Get('dashboard/data')
   @Header('Cache-Control', 'no-store')
   dashboardData(): ResilienceDashboardData {
-    this.ensureMounted();
     // Snapshots first: reading a breaker is what moves an expired `open` to `half-open`.
     const snapshots = this.breakers.snapshots();
     const families = this.breakers.families().map(keyedCircuitBreakerSnapshot);
@@ -69,10 +66,5 @@ export class ResilienceLiveController implements OnModuleDestroy {
   /** Ends open event streams, so they never hold the HTTP server's shutdown. */
   onModuleDestroy(): Promise<void> {
     return this.stream.close();
-  }
-
-  /** `live: false` or `health: false` from an async options factory: the routes answer 404. */
-  private ensureMounted(): void {
-    if (this.options.live === false || this.options.health === false) throw new NotFoundException();
   }
 }

@@ -26,16 +26,22 @@ export function loggingSettings(logging: ResilienceLoggingOptions | boolean | un
 /**
  * The metrics settings in force, or `undefined` when metrics are off. With `forRootAsync`, the
  * endpoint must be declared with the module (`forRootAsync({ metrics: { path } })`): controllers
- * exist before the factory runs. The factory may still enable metrics, choose the registry, or
- * turn them off (`metrics: false`, and the endpoint answers 404).
+ * exist before the factory runs. The factory may still enable metrics or choose the registry; it
+ * cannot turn off metrics whose endpoint is declared (the route would stay mounted).
  */
 export function metricsSettings(
   staticMetrics: ResilienceMetricsOptions | false | undefined,
   options: ResilienceModuleOptions,
 ): ResilienceMetricsOptions | undefined {
   const resolved = options.metrics;
-  if (resolved === false) return undefined;
   const declared = staticMetrics === false ? undefined : staticMetrics;
+  if (resolved === false) {
+    if (declared?.path === undefined) return undefined;
+    throw new Error(
+      `metrics: false came from the options factory, but the metrics endpoint "${declared.path}" is declared before the factory ` +
+        `runs and would stay mounted: leave metrics out of ResilienceModule.forRootAsync({ metrics }) to turn them off.`,
+    );
+  }
   if (resolved?.path !== undefined && resolved.path !== declared?.path) {
     throw new Error(
       `metrics.path "${resolved.path}" came from the options factory, but the metrics endpoint is declared before the ` +

@@ -30,6 +30,11 @@ export interface ResilienceHealthOptions {
   path?: string;
 }
 
+export interface ResilienceErrorMappingOptions {
+  /** Put the error's own message (which names the breaker, method or timeout) in the body. Default false. */
+  detail?: boolean;
+}
+
 export interface ResilienceModuleOptions {
   /** Options every policy of a kind starts from (named ones and those created for decorators). */
   defaults?: ResilienceDefaults;
@@ -46,10 +51,18 @@ export interface ResilienceModuleOptions {
   /** The `/health/resilience` controller, or `false` to mount none. */
   health?: ResilienceHealthOptions | false;
   /**
-   * Maps CircuitOpenError / BulkheadFullError to 503 (with Retry-After) and TimeoutError to 504 for
-   * HTTP handlers. Default true.
+   * Whether Bulwark's own routes (health, live view, admin, metrics) appear in the application's
+   * OpenAPI document (`@nestjs/swagger`). Default false: they carry `@ApiExcludeController()`'s
+   * metadata.
    */
-  errorMapping?: boolean;
+  openApi?: boolean;
+  /**
+   * Maps CircuitOpenError / BulkheadFullError to 503 (with Retry-After) and TimeoutError to 504 for
+   * HTTP handlers, with bodies that name nothing internal (the detail is logged). Default true;
+   * `{ detail: true }` also puts the error's message (breaker, method, timeout) in the body, for
+   * internal APIs; `false` leaves the errors to the application's own filters.
+   */
+  errorMapping?: boolean | ResilienceErrorMappingOptions;
   /** Time source of every policy (tests pass a `FakeClock`). */
   clock?: Clock;
   /**
@@ -89,6 +102,13 @@ export interface ResilienceOptionsFactory {
   createResilienceOptions(): ResilienceModuleOptions | Promise<ResilienceModuleOptions>;
 }
 
+/**
+ * `forRootAsync`: the options from a factory, except those that decide which routes are mounted
+ * (`health`, `live`, `admin`, `metrics.path`, `openApi`). Controllers are declared when the module
+ * is defined, before the factory runs, so those go here, beside the factory; the factory may
+ * repeat them but not change them (start-up fails if it does, rather than mount routes that
+ * answer 404 or leave out ones it asks for).
+ */
 export interface ResilienceModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   inject?: any[];
@@ -97,15 +117,21 @@ export interface ResilienceModuleAsyncOptions extends Pick<ModuleMetadata, 'impo
   useClass?: Type<ResilienceOptionsFactory>;
   useExisting?: Type<ResilienceOptionsFactory>;
   /**
-   * The health controller is declared when the module is defined, before the factory runs: give
-   * `health` here to choose its path (or `false`) statically. A `health` returned by the factory
-   * also works for the path; `false` from the factory makes the routes answer 404.
+   * The health controller's path, or `false` for none. Without it the controller is mounted at
+   * `health/resilience`, and a `health.path` from the factory moves it (routes are registered
+   * after the factory ran); `health: false` from the factory fails start-up.
    */
   health?: ResilienceHealthOptions | false;
+  /** The live view (event stream and dashboard); default true. */
+  live?: boolean;
+  /** The admin routes and their guard; off unless given here. */
+  admin?: ResilienceAdminOptions;
+  /** Bulwark's routes in the application's OpenAPI document; default false. */
+  openApi?: boolean;
   /**
    * Like `health`: the metrics endpoint is declared when the module is defined, so `metrics.path`
-   * goes here. `metrics` from the factory is merged over this one (a registry, or `false` to turn
-   * metrics off: the endpoint then answers 404) but cannot add a path.
+   * goes here. `metrics` from the factory is merged over this one (a registry, say); it cannot add a
+   * path or turn off metrics whose endpoint is declared here.
    */
   metrics?: ResilienceMetricsOptions | false;
 }

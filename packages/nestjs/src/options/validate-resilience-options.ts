@@ -9,7 +9,7 @@ import type { ResilienceModuleOptions } from './resilience-options.interface.js'
 import { LIVE_OPTION_KEYS, validateLiveOptions } from '../live/validate-live-options.js';
 import { OBSERVABILITY_OPTION_KEYS, validateObservabilityOptions } from '../observability/validate-observability-options.js';
 
-const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
+const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'openApi', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
 const STORE_METHODS = ['attachCircuitBreaker', 'detachCircuitBreaker', 'close'];
 const DEFAULT_KEYS = ['circuitBreaker', 'retry', 'timeout', 'bulkhead'];
 
@@ -46,7 +46,8 @@ export function validateResilienceOptions(options: unknown): asserts options is 
   eachNamed(record, 'timeouts', validateTimeoutOptions);
   eachNamed(record, 'bulkheads', validateBulkheadOptions);
   checkFlag('strict', record['strict']);
-  checkFlag('errorMapping', record['errorMapping']);
+  checkErrorMapping(record['errorMapping']);
+  checkFlag('openApi', record['openApi']);
   const health = record['health'];
   if (health !== undefined && health !== false) {
     checkRecord('health', health);
@@ -83,4 +84,16 @@ function checkRecord(path: string, value: unknown): void {
 
 function checkFlag(path: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'boolean') throw new InvalidOptionsError(path, 'must be a boolean', value);
+}
+
+function checkErrorMapping(value: unknown): void {
+  if (value === undefined || typeof value === 'boolean') return;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionsError('errorMapping', 'must be a boolean or { detail?: boolean }', value);
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key !== 'detail') throw new InvalidOptionsError(`errorMapping.${key}`, 'is not an errorMapping option (known: detail)', record[key]);
+  }
+  checkFlag('errorMapping.detail', record['detail']);
 }

@@ -10,7 +10,6 @@ import {
   type CircuitBreakerSpec,
   type FallbackSpec,
   type PolicySpec,
-  type ResilienceSpecs,
 } from '../decorators/resilience-spec.interface.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { BulkheadRegistry } from '../registries/bulkhead.registry.js';
@@ -21,15 +20,9 @@ import { TimeoutRegistry } from '../registries/timeout.registry.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
 import { FallbackRegistry } from '../registries/fallback.registry.js';
+import type { DecoratedMethod } from '../discovery/decorated-methods.js';
 import { KeyedBreakerPolicy } from './keyed-breaker.policy.js';
 import { MethodPipeline, type MethodShape } from './method-pipeline.js';
-
-/** One decorated method found at start-up. */
-export interface DecoratedMethod {
-  readonly cls: { name: string; prototype: object };
-  readonly key: string | symbol;
-  readonly specs: ResilienceSpecs;
-}
 
 /**
  * Turns the specs a method's decorators recorded into its composed policy, resolving names
@@ -81,11 +74,6 @@ export class PipelineFactory {
     return new KeyedBreakerPolicy(label, spec.key!, family.derive((breaker) => composePolicies(...shared, breaker)));
   }
 
-  /** Orders specs so that those carrying overrides create their policy first (see registry). */
-  static byOverridesFirst(a: DecoratedMethod, b: DecoratedMethod): number {
-    return overrideCount(b.specs) - overrideCount(a.specs);
-  }
-
   private named<P extends ResiliencePolicy, O extends object>(
     registry: PolicyRegistry<P, O>,
     kind: 'retry' | 'circuitBreaker' | 'bulkhead',
@@ -100,6 +88,14 @@ export class PipelineFactory {
   private timeout(spec: { name?: string; duration?: number }, label: string): ResiliencePolicy {
     const source = `@Timeout(${label})`;
     if (spec.name !== undefined) this.checkStrict(this.timeouts.isConfigured(spec.name), 'timeout', spec.name, label);
+    // Strict or not: a misspelt profile would otherwise become a new timeout of the default length.
+    if (spec.name !== undefined && spec.duration === undefined && !this.timeouts.isKnown(spec.name)) {
+      throw new Error(
+        `@Timeout('${spec.name}') on ${label}: "${spec.name}" is neither a built-in timeout profile nor configured in timeouts ` +
+          `(known: ${this.timeouts.knownNames().join(', ')}); fix the name, add it to ResilienceModule.forRoot({ timeouts: { ${spec.name}: ms } }), ` +
+          `or give its duration: @Timeout({ name: '${spec.name}', duration: ms }).`,
+      );
+    }
     const name = spec.name ?? label;
     const duration = spec.duration ?? (spec.name === undefined ? this.timeouts.defaultDuration : undefined);
     return this.timeouts.getOrCreate(name, duration === undefined ? undefined : { duration }, source);
@@ -136,10 +132,6 @@ export class PipelineFactory {
         `add it to ResilienceModule.forRoot({ ${section}: { ${name}: { ... } } }) or fix the name.`,
     );
   }
-}
-
-function overrideCount(specs: ResilienceSpecs): number {
-  return [specs.retry, specs.circuitBreaker, specs.bulkhead].filter((spec) => spec?.options !== undefined).length + (specs.timeout?.duration !== undefined ? 1 : 0);
 }
 
 /**

@@ -7,17 +7,18 @@ import {
   type Disposable,
   type Event,
 } from '@bulwark/core';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { isDeclaredKeyedCircuitBreaker } from '../decorators/keyed-circuit-breaker-names.js';
+import { PolicyDeclarations } from '../discovery/policy-declarations.js';
+import { isDependencyFailure } from '../errors/client-error.classifier.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
-import { PolicyRegistry } from './policy.registry.js';
+import { PolicyRegistry, type PolicyShape } from './policy.registry.js';
 
 /** A family of per-key breakers and how it came to be (to detect conflicting declarations). */
 interface FamilyRecord {
   readonly family: KeyedCircuitBreakers;
-  readonly overrides: CircuitBreakerOptions | undefined;
-  readonly source: string;
+  readonly shape: PolicyShape<CircuitBreakerOptions>;
   /** Whether a decorator or code of this application asked for it (not just the configuration). */
   claimed: boolean;
   readonly subscriptions: readonly Disposable[];
@@ -34,7 +35,7 @@ interface FamilyRecord {
  */
 @Injectable()
 export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy, CircuitBreakerOptions> {
-  protected readonly label = 'circuit breaker';
+  protected readonly kind = 'circuitBreaker';
 
   private readonly keyed = new Map<string, FamilyRecord>();
   private readonly familyCreated = new EventEmitter<KeyedCircuitBreakers>();
@@ -48,12 +49,17 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
   /** Fires for every per-key breaker dropped from its family (evicted, deleted). */
   readonly onKeyedRemoved: Event<CircuitBreakerPolicy> = this.keyedRemoved.event;
 
-  constructor(@Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions) {
-    super();
-    for (const name of Object.keys(options.circuitBreakers ?? {})) {
-      const source = `circuitBreakers.${name}`;
-      if (isDeclaredKeyedCircuitBreaker(name)) this.registerFamily(name, undefined, source, false);
-      else this.getOrCreate(name, undefined, source);
+  constructor(
+    @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
+    @Optional() @Inject(PolicyDeclarations) declarations?: PolicyDeclarations,
+  ) {
+    super(declarations);
+    const names = Object.keys(options.circuitBreakers ?? {});
+    this.createConfigured(names.filter((name) => !isDeclaredKeyedCircuitBreaker(name)), 'circuitBreakers');
+    for (const name of names.filter(isDeclaredKeyedCircuitBreaker)) {
+      const declared = this.declared(name);
+      const source = declared?.source ?? `circuitBreakers.${name}`;
+      this.registerFamily(name, declared?.options as CircuitBreakerOptions | undefined, source, source, false);
     }
   }
 
@@ -61,12 +67,16 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
     return Object.hasOwn(this.options.circuitBreakers ?? {}, name);
   }
 
-  protected configured(name: string): CircuitBreakerOptions {
-    return { ...this.options.defaults?.circuitBreaker, ...this.options.circuitBreakers?.[name] };
+  protected base(): CircuitBreakerOptions {
+    return { ...this.options.defaults?.circuitBreaker };
+  }
+
+  protected named(name: string): CircuitBreakerOptions | undefined {
+    return this.isConfigured(name) ? this.options.circuitBreakers![name] : undefined;
   }
 
   protected build(name: string, options: CircuitBreakerOptions, path: string): CircuitBreakerPolicy {
-    return new CircuitBreakerPolicy({ ...options, name, clock: this.options.clock, validationPath: path });
+    return new CircuitBreakerPolicy({ ...withNestClassifier(options), name, clock: this.options.clock, validationPath: path });
   }
 
   /** Throws if `name` is a family of per-key breakers: one name is one or the other. */
@@ -75,12 +85,12 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
     return super.create(name, options);
   }
 
-  override getOrCreate(name: string, overrides?: CircuitBreakerOptions, source = `circuit breaker "${name}"`): CircuitBreakerPolicy {
+  override getOrCreate(name: string, inline?: CircuitBreakerOptions, source = `circuit breaker "${name}"`): CircuitBreakerPolicy {
     const record = this.keyed.get(name);
     if (record !== undefined) {
       if (record.claimed) {
         throw new Error(
-          `${source} uses circuit breaker "${name}" as one shared breaker, but ${record.source} made it one breaker per key; ` +
+          `${source} uses circuit breaker "${name}" as one shared breaker, but ${record.shape.source} made it one breaker per key; ` +
             `give one of them another name.`,
         );
       }
@@ -88,7 +98,7 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
       // the name per key: here it is one shared breaker.
       this.dropFamily(name, record);
     }
-    return super.getOrCreate(name, overrides, source);
+    return super.getOrCreate(name, inline, source);
   }
 
   /** The family of per-key breakers named `name`, if any. */
@@ -110,38 +120,31 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
 
   /**
    * Creates a family of per-key breakers programmatically (`family.get(tenantId)` then gives each
-   * key its breaker). `options` override the defaults and the configuration of that name, and
-   * bound it (`maxKeys`, `keyIdleTimeout`). Throws if the name is taken.
+   * key its breaker). `options` override the defaults, and bound it (`maxKeys`, `keyIdleTimeout`).
+   * Throws if the name is taken.
    */
   createFamily(name: string, options?: CircuitBreakerOptions): KeyedCircuitBreakers {
     if (this.has(name) || this.keyed.has(name)) throw new Error(`A circuit breaker named "${name}" already exists`);
-    return this.registerFamily(name, options, `circuit breaker "${name}"`, true);
+    return this.registerFamily(name, options, `circuit breaker "${name}"`, `CircuitBreakerRegistry.createFamily('${name}')`, true);
   }
 
   /**
    * The family named `name`, created on first use (decorated methods call this at start-up).
-   * Throws if the name is one shared breaker, or if two users give it different overrides.
+   * Throws if the name is one shared breaker, or if options given now would change it.
    */
-  getOrCreateFamily(name: string, overrides?: CircuitBreakerOptions, source = `circuit breaker "${name}"`): KeyedCircuitBreakers {
+  getOrCreateFamily(name: string, inline?: CircuitBreakerOptions, source = `circuit breaker "${name}"`): KeyedCircuitBreakers {
     if (this.has(name)) {
       throw new Error(
         `${source} uses circuit breaker "${name}" per key, but it is already one shared breaker; give the per-key one another name.`,
       );
     }
     const record = this.keyed.get(name);
-    if (record === undefined) return this.registerFamily(name, overrides, source, true);
-    if (overrides !== undefined && record.overrides !== undefined && !sameOverrides(record.overrides, overrides)) {
-      throw new Error(
-        `Circuit breaker "${name}" is configured differently by ${record.source} and ${source}; ` +
-          `configure it once, in the module options, and refer to it by name.`,
-      );
+    if (record === undefined) {
+      const declared = inline === undefined ? this.declared(name) : undefined;
+      if (declared !== undefined) return this.registerFamily(name, declared.options as CircuitBreakerOptions, declared.source, declared.source, true);
+      return this.registerFamily(name, inline, source, source, true);
     }
-    if (overrides !== undefined && record.overrides === undefined) {
-      throw new Error(
-        `${source} gives options for circuit breaker "${name}", which is already in use with its configured options; ` +
-          `configure it in the module options instead.`,
-      );
-    }
+    if (inline !== undefined) this.checkInline(name, record.shape, inline, source);
     record.claimed = true;
     return record.family;
   }
@@ -193,14 +196,20 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
     return this.list().map((breaker) => breaker.snapshot());
   }
 
-  private registerFamily(name: string, overrides: CircuitBreakerOptions | undefined, source: string, claimed: boolean): KeyedCircuitBreakers {
-    const options = { ...this.configured(name), ...overrides };
-    const family = KeyedCircuitBreakers.fromOptions({ ...options, name, clock: this.options.clock, validationPath: source });
+  private registerFamily(
+    name: string,
+    inline: CircuitBreakerOptions | undefined,
+    path: string,
+    source: string,
+    claimed: boolean,
+  ): KeyedCircuitBreakers {
+    const options = this.merge(name, inline);
+    const family = KeyedCircuitBreakers.fromOptions({ ...withNestClassifier(options), name, clock: this.options.clock, validationPath: path });
     const subscriptions = [
       family.onCreated((breaker) => this.keyedCreated.emit(breaker)),
       family.onRemoved(({ breaker }) => this.keyedRemoved.emit(breaker)),
     ];
-    this.keyed.set(name, { family, overrides, source, claimed, subscriptions });
+    this.keyed.set(name, { family, shape: { inline, source }, claimed, subscriptions });
     this.familyCreated.emit(family);
     return family;
   }
@@ -227,12 +236,7 @@ export class CircuitBreakerRegistry extends PolicyRegistry<CircuitBreakerPolicy,
   }
 }
 
-function sameOverrides(a: CircuitBreakerOptions, b: CircuitBreakerOptions): boolean {
-  const keysA = Object.keys(a);
-  if (keysA.length !== Object.keys(b).length) return false;
-  return keysA.every((key) => {
-    const va = (a as Record<string, unknown>)[key];
-    const vb = (b as Record<string, unknown>)[key];
-    return va === vb || (typeof va === 'object' && typeof vb === 'object' && JSON.stringify(va) === JSON.stringify(vb));
-  });
+/** Without an `isFailure` of the user's, client errors (a 404 the method threw on purpose) do not count against the dependency. */
+function withNestClassifier(options: CircuitBreakerOptions): CircuitBreakerOptions {
+  return options.isFailure === undefined ? { ...options, isFailure: isDependencyFailure } : options;
 }

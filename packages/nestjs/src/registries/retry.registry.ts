@@ -1,5 +1,7 @@
 import { RetryPolicy, type RetryOptions } from '@bulwark/core';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { PolicyDeclarations } from '../discovery/policy-declarations.js';
+import { isRetryable } from '../errors/client-error.classifier.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { PolicyRegistry } from './policy.registry.js';
@@ -7,23 +9,32 @@ import { PolicyRegistry } from './policy.registry.js';
 /** The application's retry policies, by name. */
 @Injectable()
 export class RetryRegistry extends PolicyRegistry<RetryPolicy, RetryOptions> {
-  protected readonly label = 'retry policy';
+  protected readonly kind = 'retry';
 
-  constructor(@Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions) {
-    super();
-    for (const name of Object.keys(options.retries ?? {})) this.getOrCreate(name, undefined, `retries.${name}`);
+  constructor(
+    @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
+    @Optional() @Inject(PolicyDeclarations) declarations?: PolicyDeclarations,
+  ) {
+    super(declarations);
+    this.createConfigured(Object.keys(options.retries ?? {}), 'retries');
   }
 
   isConfigured(name: string): boolean {
     return Object.hasOwn(this.options.retries ?? {}, name);
   }
 
-  protected configured(name: string): RetryOptions {
-    return { ...this.options.defaults?.retry, ...this.options.retries?.[name] };
+  protected base(): RetryOptions {
+    return { ...this.options.defaults?.retry };
+  }
+
+  protected named(name: string): RetryOptions | undefined {
+    return this.isConfigured(name) ? this.options.retries![name] : undefined;
   }
 
   protected build(name: string, options: RetryOptions, path: string): RetryPolicy {
-    return new RetryPolicy({ ...options, budget: this.budgetFor(name, options), name, clock: this.options.clock, validationPath: path });
+    // Without a `retryOn` of the user's, client errors (a 404 the method threw on purpose) are not repeated.
+    const retryOn = options.retryOn ?? isRetryable;
+    return new RetryPolicy({ ...options, retryOn, budget: this.budgetFor(name, options), name, clock: this.options.clock, validationPath: path });
   }
 
   /**

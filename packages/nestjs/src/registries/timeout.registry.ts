@@ -1,25 +1,45 @@
 import { DEFAULT_TIMEOUT_PROFILES, TimeoutPolicy, type TimeoutOptions } from '@bulwark/core';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { PolicyDeclarations } from '../discovery/policy-declarations.js';
 import type { ResilienceModuleOptions, TimeoutSetting } from '../options/resilience-options.interface.js';
 import { DEFAULT_TIMEOUT_MS, RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { PolicyRegistry } from './policy.registry.js';
 
+const PROFILES = DEFAULT_TIMEOUT_PROFILES as Readonly<Record<string, number>>;
+
 /**
  * The application's timeouts, by name. The article's profiles (`database` 5 s, `internal` 3 s,
- * `external` 10 s, `health` 1 s) always exist and can be overridden in `timeouts`.
+ * `external` 10 s, `health` 1 s) always exist; a decorator's `{ name, duration }` or the module's
+ * `timeouts` override them.
  */
 @Injectable()
 export class TimeoutRegistry extends PolicyRegistry<TimeoutPolicy, TimeoutOptions> {
-  protected readonly label = 'timeout';
+  protected readonly kind = 'timeout';
 
-  constructor(@Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions) {
-    super();
-    const names = new Set([...Object.keys(DEFAULT_TIMEOUT_PROFILES), ...Object.keys(options.timeouts ?? {})]);
-    for (const name of names) this.getOrCreate(name, undefined, `timeouts.${name}`);
+  constructor(
+    @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
+    @Optional() @Inject(PolicyDeclarations) declarations?: PolicyDeclarations,
+  ) {
+    super(declarations);
+    this.createConfigured(new Set([...Object.keys(PROFILES), ...Object.keys(options.timeouts ?? {})]), 'timeouts');
   }
 
   isConfigured(name: string): boolean {
-    return Object.hasOwn(this.options.timeouts ?? {}, name) || Object.hasOwn(DEFAULT_TIMEOUT_PROFILES, name);
+    return Object.hasOwn(this.options.timeouts ?? {}, name) || Object.hasOwn(PROFILES, name);
+  }
+
+  /** The names `@Timeout('name')` may use without a duration: the profiles and `timeouts`. */
+  knownNames(): string[] {
+    return [...new Set([...Object.keys(PROFILES), ...Object.keys(this.options.timeouts ?? {})])];
+  }
+
+  /**
+   * Whether `@Timeout('name')` (without a duration) refers to a timeout that exists: a profile, a
+   * configured one, one a decorator of the application defines (`{ name, duration }`), or one
+   * created programmatically.
+   */
+  isKnown(name: string): boolean {
+    return this.isConfigured(name) || this.has(name) || this.declared(name) !== undefined;
   }
 
   /** The timeout for `@Timeout()` without arguments. */
@@ -27,9 +47,13 @@ export class TimeoutRegistry extends PolicyRegistry<TimeoutPolicy, TimeoutOption
     return toOptions(this.options.defaults?.timeout)?.duration ?? DEFAULT_TIMEOUT_MS;
   }
 
-  protected configured(name: string): TimeoutOptions {
-    const setting = this.options.timeouts?.[name] ?? (DEFAULT_TIMEOUT_PROFILES as Record<string, number>)[name];
-    return toOptions(setting) ?? { duration: this.defaultDuration };
+  /** A built-in profile is a default: a decorator's duration for that name overrides it. */
+  protected base(name: string): TimeoutOptions {
+    return { duration: Object.hasOwn(PROFILES, name) ? PROFILES[name]! : this.defaultDuration };
+  }
+
+  protected named(name: string): TimeoutOptions | undefined {
+    return Object.hasOwn(this.options.timeouts ?? {}, name) ? toOptions(this.options.timeouts![name]) : undefined;
   }
 
   protected build(name: string, options: TimeoutOptions, path: string): TimeoutPolicy {

@@ -11,11 +11,16 @@ import { formatDuration, LogThrottle, type LogLine } from './log-throttle.js';
 
 type StateChange = Extract<ResilienceEvent, { type: 'state-change' }>;
 
-/** One outage of a breaker: from leaving closed to closing again, across half-open rounds. */
+/**
+ * One outage of a breaker: from leaving closed to closing again, across half-open rounds. What
+ * the lines report is time spent open (or forced open), rejecting calls: half-open rounds, while
+ * trial calls run, are not counted.
+ */
 interface Outage {
-  readonly since: number;
-  /** When it last (re-)opened: how long it stayed open before half-opening. */
-  lastOpenedAt: number;
+  /** Time spent open in the periods already ended. */
+  openMs: number;
+  /** When the current open period began; undefined while half-open. */
+  openSince: number | undefined;
 }
 
 const TRIAL_REASONS: Partial<Record<CircuitBreakerTransitionReason, string>> = {
@@ -77,33 +82,34 @@ export class CircuitBreakerLogger implements OnModuleDestroy {
     const label = key === undefined ? `Circuit breaker "${event.name}"` : `Circuit breaker "${event.name}" (key ${JSON.stringify(key)})`;
     switch (to) {
       case 'open': {
-        const outage = this.outageOpenedAt(name, from, at);
+        const outage = this.opening(name, at);
         const snapshot = breaker?.snapshot();
         const rate = snapshot === undefined ? '' : `, failure rate ${snapshot.failureRate}%`;
         const next = breaker === undefined ? '' : `; next trial in ${formatDuration(breaker.options.recoveryTimeout)}`;
         if (from === 'half-open') {
           const why = TRIAL_REASONS[reason ?? 'half-open-failure'] ?? reason;
-          return this.warn(`${label} re-opened: ${why}${rate}${next} (open ${formatDuration(at - outage.since)} so far)`);
+          return this.warn(`${label} re-opened: ${why}${rate}${next} (open ${formatDuration(outage.openMs)} so far)`);
         }
         return this.warn(`${label} opened (${this.openReason(reason, snapshot)}${rate})${next}`);
       }
       case 'forced-open': {
-        if (!this.outages.has(name)) this.outages.set(name, { since: at, lastOpenedAt: at });
+        this.opening(name, at);
         const rate = breaker === undefined ? '' : ` (failure rate ${breaker.snapshot().failureRate}%)`;
         return this.warn(`${label} forced open${rate}; every call is rejected until it is reset`);
       }
       case 'half-open': {
-        const outage = this.outages.get(name);
-        const after = outage === undefined ? '' : ` after ${formatDuration(at - outage.lastOpenedAt)} open`;
+        const period = this.openPeriodEnds(name, at);
+        const after = period === undefined ? '' : ` after ${formatDuration(period)} open`;
         const trials = breaker?.options.halfOpenMaxCalls ?? 1;
         return this.line(`${label} half-open${after}; letting ${trials} trial ${trials === 1 ? 'call' : 'calls'} through`);
       }
       case 'closed': {
+        this.openPeriodEnds(name, at);
         const outage = this.outages.get(name);
         this.outages.delete(name);
         const why = reason === undefined ? '' : ` (${TRIAL_REASONS[reason] ?? reason})`;
         if (outage === undefined) return this.line(`${label} closed${why}`);
-        return this.line(`${label} closed after ${formatDuration(at - outage.since)} open${why}`);
+        return this.line(`${label} closed after ${formatDuration(outage.openMs)} open${why}`);
       }
       case 'disabled':
         this.outages.delete(name);
@@ -113,16 +119,27 @@ export class CircuitBreakerLogger implements OnModuleDestroy {
     }
   }
 
-  /** The outage a breaker (re-)opening belongs to: a new one unless it re-opens from half-open. */
-  private outageOpenedAt(name: string, from: string, at: number): Outage {
+  /** A breaker (re-)opening: a new outage, or the next open period of the current one. */
+  private opening(name: string, at: number): Outage {
     const outage = this.outages.get(name);
-    if (outage !== undefined && from === 'half-open') {
-      outage.lastOpenedAt = at;
-      return outage;
+    if (outage === undefined) {
+      const started: Outage = { openMs: 0, openSince: at };
+      this.outages.set(name, started);
+      return started;
     }
-    const started: Outage = { since: at, lastOpenedAt: at };
-    this.outages.set(name, started);
-    return started;
+    // Open -> forced open continues the period already running.
+    outage.openSince ??= at;
+    return outage;
+  }
+
+  /** Ends the current open period, if any, and returns its length. */
+  private openPeriodEnds(name: string, at: number): number | undefined {
+    const outage = this.outages.get(name);
+    if (outage?.openSince === undefined) return undefined;
+    const period = at - outage.openSince;
+    outage.openMs += period;
+    outage.openSince = undefined;
+    return period;
   }
 
   private openReason(reason: CircuitBreakerTransitionReason | undefined, snapshot: CircuitBreakerSnapshot | undefined): string {
