@@ -205,7 +205,9 @@ describe('admin: start-up checks', () => {
     await expect(compile({ admin: { guard: AllowAllGuard }, health: false })).rejects.toThrow(
       'admin needs the health controller (its routes live under health.path), but health is false',
     );
-    await expect(compile({ live: 'yes' })).rejects.toThrow('live must be a boolean (got "yes")');
+    await expect(compile({ live: 'yes' })).rejects.toThrow('live must be a boolean or { guard } (got "yes")');
+    await expect(compile({ live: { guard: {} } })).rejects.toThrow('live.guard must be a Nest guard class (implementing CanActivate) or guard instance');
+    await expect(compile({ live: { maxStreams: 2 } })).rejects.toThrow('live.maxStreams is not a live view option (known: guard)');
   });
 
   it('fails from a forRootAsync factory too', async () => {

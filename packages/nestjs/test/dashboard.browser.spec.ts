@@ -117,6 +117,7 @@ if (!haveChromium && process.env['CI']) {
         imports: [
           ResilienceModule.forRoot({
             clock,
+            live: true,
             circuitBreakers: { pricing: { failureThreshold: 2, recoveryTimeout: 30_000 }, search: { critical: true } },
           }),
         ],

@@ -37,7 +37,7 @@ describe.each(PLATFORMS)('%s: GET <health.path>/dashboard', (platform: Platform)
     app = await bootApp(
       platform,
       {
-        imports: [ResilienceModule.forRoot({ clock, circuitBreakers: { pricing: { failureThreshold: 2, recoveryTimeout: 10_000 }, search: { critical: true } } })],
+        imports: [ResilienceModule.forRoot({ clock, live: true, circuitBreakers: { pricing: { failureThreshold: 2, recoveryTimeout: 10_000 }, search: { critical: true } } })],
         providers: [Pricing],
       },
       { configure },
@@ -65,6 +65,7 @@ describe.each(PLATFORMS)('%s: GET <health.path>/dashboard', (platform: Platform)
     expect(csp).toContain(`script-src ${hash(scripts[0]!)}`);
     expect(csp).toContain(`style-src ${hash(styles[0]!)}`);
     expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
     // Names are user data: the script builds the DOM from text only.
     expect(scripts[0]).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
     expect(scripts[0]).toContain("new EventSource(base + '/events')");

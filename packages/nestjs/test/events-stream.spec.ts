@@ -45,6 +45,7 @@ describe.each(PLATFORMS)('%s: GET <health.path>/events', (platform: Platform) =>
       module ??
       ResilienceModule.forRoot({
         clock,
+        live: true,
         circuitBreakers: { pricing: { failureThreshold: 2, recoveryTimeout: 10_000 }, other: {} },
         ...options,
       });
@@ -229,23 +230,40 @@ describe.each(PLATFORMS)('%s: GET <health.path>/events', (platform: Platform) =>
     await request(app!.getHttpServer()).get('/ops/breakers/pricing').expect(200);
   });
 
-  it('is not mounted with live: false or health: false', async () => {
-    await boot({ live: false });
+  it('runs live.guard before each of its routes', async () => {
+    class DenyAll {
+      canActivate(): boolean {
+        return false;
+      }
+    }
+    await boot({ live: { guard: new DenyAll() } });
     const server = app!.getHttpServer();
-    await request(server).get('/health/resilience/events').expect(404);
-    await request(server).get('/health/resilience/dashboard').expect(404);
-    await request(server).get('/health/resilience/dashboard/data').expect(404);
+    await request(server).get('/health/resilience/events').expect(403);
+    await request(server).get('/health/resilience/dashboard').expect(403);
+    await request(server).get('/health/resilience/dashboard/data').expect(403);
     await request(server).get('/health/resilience').expect(200);
-    await app!.close();
+  });
+
+  it('is not mounted by default, with live: false or with health: false', async () => {
+    for (const live of [undefined, false]) {
+      await boot({ live });
+      const server = app!.getHttpServer();
+      await request(server).get('/health/resilience/events').expect(404);
+      await request(server).get('/health/resilience/dashboard').expect(404);
+      await request(server).get('/health/resilience/dashboard/data').expect(404);
+      await request(server).get('/health/resilience').expect(200);
+      await app!.close();
+    }
 
     await boot({ health: false });
     await request(app!.getHttpServer()).get('/health/resilience/events').expect(404);
   });
 
-  it('follows forRootAsync: the path from the factory, live: false given to forRootAsync itself', async () => {
+  it('follows forRootAsync: the path from the factory, live given to forRootAsync itself', async () => {
     @Module({})
     class Empty {}
     const moved = ResilienceModule.forRootAsync({
+      live: true,
       imports: [Empty],
       useFactory: () => ({ clock, circuitBreakers: { pricing: {} }, health: { path: 'ops/async' } }),
     });
@@ -257,7 +275,7 @@ describe.each(PLATFORMS)('%s: GET <health.path>/events', (platform: Platform) =>
     await request(app!.getHttpServer()).get('/ops/async/dashboard').expect(200);
     await app!.close();
 
-    await boot({}, ResilienceModule.forRootAsync({ live: false, useFactory: () => ({}) }));
+    await boot({}, ResilienceModule.forRootAsync({ useFactory: () => ({}) }));
     const server = app!.getHttpServer();
     await request(server).get('/health/resilience/events').expect(404);
     await request(server).get('/health/resilience/dashboard').expect(404);

@@ -88,6 +88,7 @@ const moduleOptions = (clock: FakeClock): ResilienceModuleOptions => ({
   logging: false,
   openTelemetry: false,
   admin: { guard: AllowAllGuard },
+  live: true,
   circuitBreakers: {
     pricing: {},
     'partner-api': { failureThreshold: 2, recoveryTimeout: 10_000, maxKeys: 3, critical: true },

@@ -68,13 +68,15 @@ const OWN = ['GET /items'];
 describe.each(PLATFORMS)('%s: forRootAsync mounts exactly what forRoot would', (platform: Platform) => {
   const registry = new Registry();
   it.each<[string, RouteOptions, string[]]>([
-    ['no route options', {}, [...HEALTH, ...LIVE, ...OWN]],
-    ['admin', { admin: { guard: AllowAll } }, [...HEALTH, ...LIVE, ...ADMIN, ...OWN]],
+    ['no route options', {}, [...HEALTH, ...OWN]],
+    ['admin', { admin: { guard: AllowAll } }, [...HEALTH, ...ADMIN, ...OWN]],
+    ['live: true', { live: true }, [...HEALTH, ...LIVE, ...OWN]],
+    ['live: { guard }', { live: { guard: AllowAll } }, [...HEALTH, ...LIVE, ...OWN]],
     ['live: false', { live: false }, [...HEALTH, ...OWN]],
     ['health: false', { health: false }, OWN],
     [
-      'a health path and a metrics path',
-      { health: { path: 'ops/resilience' }, metrics: { path: 'metrics', registry } },
+      'a health path, the live view and a metrics path',
+      { health: { path: 'ops/resilience' }, live: true, metrics: { path: 'metrics', registry } },
       [...HEALTH, ...LIVE].map((route) => route.replace('/health/', '/ops/')).concat('GET /metrics', ...OWN),
     ],
   ])('%s', async (_label, routes, expected) => {
@@ -103,6 +105,7 @@ describe.each(PLATFORMS)("%s: Bulwark's routes in the application's OpenAPI docu
   const everything: ResilienceModuleOptions = {
     openTelemetry: false,
     admin: { guard: AllowAll },
+    live: true,
     metrics: { path: 'metrics', registry },
   };
   const BULWARK = [
@@ -120,15 +123,15 @@ describe.each(PLATFORMS)("%s: Bulwark's routes in the application's OpenAPI docu
   it('are left out by default, with forRoot and forRootAsync', async () => {
     expect(await pathsOf(ResilienceModule.forRoot(everything))).toEqual(['/items']);
     await app!.close();
-    const { admin, metrics, ...rest } = everything;
-    expect(await pathsOf(ResilienceModule.forRootAsync({ admin, metrics, useFactory: () => rest }))).toEqual(['/items']);
+    const { admin, live, metrics, ...rest } = everything;
+    expect(await pathsOf(ResilienceModule.forRootAsync({ admin, live, metrics, useFactory: () => rest }))).toEqual(['/items']);
   });
 
   it('are included with openApi: true', async () => {
     expect(await pathsOf(ResilienceModule.forRoot({ ...everything, openApi: true }))).toEqual([...BULWARK, '/items'].sort());
     await app!.close();
-    const { admin, metrics, ...rest } = everything;
-    expect(await pathsOf(ResilienceModule.forRootAsync({ admin, metrics, openApi: true, useFactory: () => rest }))).toEqual([...BULWARK, '/items'].sort());
+    const { admin, live, metrics, ...rest } = everything;
+    expect(await pathsOf(ResilienceModule.forRootAsync({ admin, live, metrics, openApi: true, useFactory: () => rest }))).toEqual([...BULWARK, '/items'].sort());
   });
 
   it('openApi from the factory alone fails start-up, like every route option', async () => {

@@ -21,6 +21,8 @@ export function storefrontResilienceOptions(
   return {
     ...(store === undefined ? {} : { store }),
     ...(admin === undefined ? {} : { admin }),
+    // The demo's dashboard and event stream (off unless asked for: guard them in production).
+    live: true,
     defaults: {
       circuitBreaker: { failureThreshold: 5, recoveryTimeout: timings.recoveryTimeout, isFailure: isDependencyFailure },
       retry: {

@@ -259,4 +259,6 @@ export const DASHBOARD_CSP = [
   "img-src 'self' data:",
   "base-uri 'none'",
   "form-action 'none'",
+  // Never framed: a page showing a service's health is no one's to embed (clickjacking).
+  "frame-ancestors 'none'",
 ].join('; ');

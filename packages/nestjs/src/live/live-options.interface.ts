@@ -13,5 +13,14 @@ export interface ResilienceAdminOptions {
   guard: Type<CanActivate> | CanActivate;
 }
 
+/**
+ * The live view (`GET <health.path>/events`, `/dashboard`, `/dashboard/data`), when it should only
+ * be seen by some: `live: { guard }` runs the guard (as `admin.guard` does) before each of its routes.
+ */
+export interface ResilienceLiveOptions {
+  /** A Nest guard class (`CanActivate`) or instance; a guard that denies gives 403. */
+  guard?: Type<CanActivate> | CanActivate;
+}
+
 /** What an admin endpoint does to a breaker. */
 export type ResilienceAdminAction = 'force-open' | 'disable' | 'reset';

@@ -1,57 +1,27 @@
-import {
-  Inject,
-  Injectable,
-  NotFoundException,
-  type CanActivate,
-  type ExecutionContext,
-  type OnModuleInit,
-  type Type,
-} from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, type CanActivate, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { Observable } from 'rxjs';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
+import { DelegatingGuard } from './delegating.guard.js';
 
 /**
- * Runs the guard named by `admin.guard` for the admin routes. The guard is resolved once, at
- * start-up: the application's own instance when the class is registered as a provider (so it
- * keeps its dependencies), else a new one created in `ResilienceModule`'s scope. The admin routes
- * are mounted only with `admin`, so a guard is always there to run.
+ * Runs the guard named by `admin.guard` for the admin routes. They are mounted only with `admin`,
+ * so a guard is always there to run; without one they would answer 404, never unguarded.
  */
 @Injectable()
-export class ResilienceAdminGuard implements CanActivate, OnModuleInit {
-  private delegate: CanActivate | undefined;
-
+export class ResilienceAdminGuard extends DelegatingGuard {
   constructor(
     @Inject(RESILIENCE_OPTIONS) private readonly options: ResilienceModuleOptions,
-    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    const guard = this.options.admin?.guard;
-    if (guard === undefined || this.options.health === false) return;
-    this.delegate = typeof guard === 'function' ? await this.instantiate(guard) : guard;
+    @Inject(ModuleRef) moduleRef: ModuleRef,
+  ) {
+    super(moduleRef, 'admin.guard');
   }
 
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> | Observable<boolean> {
-    if (this.delegate === undefined) throw new NotFoundException();
-    return this.delegate.canActivate(context);
+  protected configured(): Type<CanActivate> | CanActivate | undefined {
+    return this.options.health === false ? undefined : this.options.admin?.guard;
   }
 
-  private async instantiate(guard: Type<CanActivate>): Promise<CanActivate> {
-    try {
-      return this.moduleRef.get(guard, { strict: false });
-    } catch {
-      // Not a provider of the application: build one.
-    }
-    try {
-      return await this.moduleRef.create(guard);
-    } catch (error) {
-      throw new Error(
-        `admin.guard ${guard.name} could not be created: register it as a provider of your application (its instance ` +
-          `is then used, with its dependencies) or make its dependencies global. ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
-    }
+  protected unguarded(): boolean {
+    throw new NotFoundException();
   }
 }

@@ -1,4 +1,4 @@
-import { Get, Header, Headers, Inject, Res, ServiceUnavailableException, Sse, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
+import { Get, Header, Headers, Inject, Res, ServiceUnavailableException, Sse, UseGuards, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
 import { systemClock, wallTime } from '@bulwark/core';
 import type { Observable } from 'rxjs';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
@@ -10,6 +10,7 @@ import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { toDashboardData, type ResilienceDashboardData } from './dashboard-data.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard.page.js';
 import { LiveEventStream, type StreamResponse } from './live-event-stream.js';
+import { ResilienceLiveGuard } from './resilience-live.guard.js';
 
 /**
  * The live view, mounted at the health controller's path (and listed before it, so these static
@@ -18,6 +19,7 @@ import { LiveEventStream, type StreamResponse } from './live-event-stream.js';
  * - `GET <health.path>/dashboard`: a self-contained page showing every breaker, updated live;
  * - `GET <health.path>/dashboard/data`: what the page shows, as JSON.
  */
+@UseGuards(ResilienceLiveGuard)
 export class ResilienceLiveController implements OnModuleDestroy {
   private readonly stream: LiveEventStream;
   private readonly now: () => number;

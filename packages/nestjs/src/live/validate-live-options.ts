@@ -12,7 +12,16 @@ const ADMIN_KEYS = ['guard'];
  */
 export function validateLiveOptions(record: Record<string, unknown>): void {
   const live = record['live'];
-  if (live !== undefined && typeof live !== 'boolean') throw new InvalidOptionsError('live', 'must be a boolean', live);
+  if (live !== undefined && typeof live !== 'boolean') {
+    if (live === null || typeof live !== 'object' || Array.isArray(live)) throw new InvalidOptionsError('live', 'must be a boolean or { guard }', live);
+    const entries = live as Record<string, unknown>;
+    for (const key of Object.keys(entries)) {
+      if (key !== 'guard') throw new InvalidOptionsError(`live.${key}`, 'is not a live view option (known: guard)', entries[key]);
+    }
+    if (entries['guard'] !== undefined && !isGuard(entries['guard'])) {
+      throw new InvalidOptionsError('live.guard', 'must be a Nest guard class (implementing CanActivate) or guard instance', entries['guard']);
+    }
+  }
   const admin = record['admin'];
   if (admin === undefined) return;
   if (admin === null || typeof admin !== 'object' || Array.isArray(admin)) {

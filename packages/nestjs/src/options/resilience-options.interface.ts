@@ -7,7 +7,7 @@ import type {
   TimeoutOptions,
 } from '@bulwark/core';
 import type { ModuleMetadata, Type } from '@nestjs/common';
-import type { ResilienceAdminOptions } from '../live/live-options.interface.js';
+import type { ResilienceAdminOptions, ResilienceLiveOptions } from '../live/live-options.interface.js';
 import type {
   ResilienceLoggingOptions,
   ResilienceMetricsOptions,
@@ -67,9 +67,10 @@ export interface ResilienceModuleOptions {
   clock?: Clock;
   /**
    * The live view under `health.path`: `GET <health.path>/events` (Server-Sent Events) and
-   * `GET <health.path>/dashboard`. Default true; false mounts neither.
+   * `GET <health.path>/dashboard`. Off by default; `true` mounts it, `{ guard }` mounts it behind
+   * the guard.
    */
-  live?: boolean;
+  live?: boolean | ResilienceLiveOptions;
   /**
    * `POST <health.path>/:name/force-open | disable | reset`, behind the given guard. Off unless
    * given; without a guard, start-up fails.
@@ -122,8 +123,8 @@ export interface ResilienceModuleAsyncOptions extends Pick<ModuleMetadata, 'impo
    * after the factory ran); `health: false` from the factory fails start-up.
    */
   health?: ResilienceHealthOptions | false;
-  /** The live view (event stream and dashboard); default true. */
-  live?: boolean;
+  /** The live view (event stream and dashboard): `true` or `{ guard }`; off by default. */
+  live?: boolean | ResilienceLiveOptions;
   /** The admin routes and their guard; off unless given here. */
   admin?: ResilienceAdminOptions;
   /** Bulwark's routes in the application's OpenAPI document; default false. */

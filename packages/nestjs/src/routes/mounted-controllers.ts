@@ -13,7 +13,7 @@ export interface MountedControllers {
 
 /**
  * Exactly the controllers the route options ask for: health (unless `health: false`), the live
- * view beside it (unless `live: false`), the admin routes (only with `admin`), and the metrics
+ * view beside it (only with `live: true` or `{ guard }`), the admin routes (only with `admin`), and the metrics
  * endpoint (only with `metrics.path`). Unless `openApi: true`, each carries the metadata
  * `@ApiExcludeController()` sets, so `@nestjs/swagger` leaves them out of the application's
  * document without Bulwark depending on it.
@@ -24,7 +24,7 @@ export function mountedControllers(routes: RouteOptions): MountedControllers {
   if (routes.health !== false) {
     const path = routes.health?.path ?? DEFAULT_HEALTH_PATH;
     health = createHealthController(path);
-    controllers.push(...withLiveControllers(health, path, { live: routes.live !== false, admin: routes.admin !== undefined }));
+    controllers.push(...withLiveControllers(health, path, { live: routes.live !== undefined && routes.live !== false, admin: routes.admin !== undefined }));
   }
   controllers.push(...observabilityControllers(routes.metrics));
   if (routes.openApi !== true) for (const controller of controllers) Reflect.defineMetadata(OPENAPI_EXCLUDE_CONTROLLER, [true], controller);

@@ -23,7 +23,7 @@ export function checkFactoryRouteOptions(declared: RouteOptions, fromFactory: Re
   if (health !== undefined && !(declared.health === undefined ? health !== false : optionsEqual(health, declared.health))) {
     throw mismatch('health', health, declared.health);
   }
-  if (fromFactory.live !== undefined && fromFactory.live !== (declared.live ?? true)) throw mismatch('live', fromFactory.live, declared.live);
+  if (fromFactory.live !== undefined && !optionsEqual(fromFactory.live, declared.live ?? false)) throw mismatch('live', fromFactory.live, declared.live);
   if (fromFactory.admin !== undefined && !optionsEqual(fromFactory.admin, declared.admin)) throw mismatch('admin', fromFactory.admin, declared.admin);
   if (fromFactory.openApi !== undefined && fromFactory.openApi !== (declared.openApi ?? false)) {
     throw mismatch('openApi', fromFactory.openApi, declared.openApi);
