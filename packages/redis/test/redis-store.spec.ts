@@ -1,5 +1,5 @@
 import { CircuitBreakerPolicy, CircuitOpenError, InvalidOptionsError } from '@bulwark/core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { RedisStore, redisStore } from '../src/index.js';
 import { sharedRedisUrl, startRedisServer, type RedisServerHandle } from './support/redis-server.js';
@@ -134,6 +134,36 @@ describe('RedisStore', () => {
     expect(b.state).toBe('open');
     expect(changes.filter((c) => c.includes('half-open:recovery-timeout'))).toHaveLength(1);
     expect(a.snapshot().nextAttemptAt! - Date.now()).toBeGreaterThan(150);
+  });
+
+  it('reading a breaker due a trial (state, snapshot, trialDue) never asks Redis for the lease: a replica with calls gets it', async () => {
+    const storeA = replica();
+    const a = breaker(storeA);
+    const b = breaker(replica());
+    await sleep(20);
+    for (let i = 0; i < 3; i++) await fail(a);
+    await waitFor(() => a.state === 'open' && b.state === 'open');
+    await sleep(320);
+    const asked = jest.spyOn(storeA, 'acquireTrial');
+    for (let i = 0; i < 20; i++) {
+      expect(a.state).toBe('open');
+      expect(a.trialDue).toBe(true);
+      expect(a.snapshot().state).toBe('open');
+      await sleep(2);
+    }
+    expect(asked).not.toHaveBeenCalled();
+    const inspector = new Redis(url);
+    try {
+      expect(await inspector.exists(`${prefix}:cb:dep:trial`)).toBe(0);
+    } finally {
+      inspector.disconnect();
+    }
+    // The replica that has calls to make takes the trial and closes the fleet.
+    await waitFor(() => {
+      void succeed(b).catch(() => undefined);
+      return b.state === 'closed';
+    }, 2_000);
+    await waitFor(() => a.state === 'closed', 2_000);
   });
 
   it('admin transitions on one replica reach every replica: forced-open, disabled, reset', async () => {

@@ -5,8 +5,8 @@ import { STOREFRONT_OPTIONS, type StorefrontOptions } from './storefront.options
 
 /**
  * Logs every breaker transition as it happens. Subscribes at bootstrap, when every configured
- * breaker exists. An open -> half-open change is observed lazily (on the next call or state read
- * after `recoveryTimeout`), so it is logged then.
+ * breaker exists. An open -> half-open change happens on the first call after `recoveryTimeout`
+ * (reading a breaker never moves it), so it is logged then.
  */
 @Injectable()
 export class BreakerTransitionLogger implements OnApplicationBootstrap, OnModuleDestroy {

@@ -66,6 +66,14 @@ function timed(clock: FakeClock, ms: number, failure = false) {
   };
 }
 
+/** Moves an open breaker past its recovery time and starts a trial call that stays pending: half-open. */
+function startTrial(breaker: CircuitBreakerPolicy, clock: FakeClock, ms: number): Deferred<string> {
+  clock.advance(ms);
+  const trial = deferred();
+  void breaker.execute(() => trial.promise).catch(() => undefined);
+  return trial;
+}
+
 function transitions(changes: readonly CircuitBreakerStateChange[]): string[] {
   return changes.map((c) => `${c.from}->${c.to}:${c.reason}@${c.at}`);
 }
@@ -105,9 +113,11 @@ describe('CircuitBreakerPolicy defaults', () => {
     const { breaker, clock } = setup();
     await fail(breaker, 5);
     clock.advance(29_999);
-    expect(breaker.state).toBe('open');
+    expect((await settle(breaker, succeeding)).error).toBeInstanceOf(CircuitOpenError);
     clock.advance(1);
-    expect(breaker.state).toBe('half-open');
+    expect(breaker.state).toBe('open'); // due, but only a call starts the trial
+    await expect(breaker.execute(succeeding)).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
   });
 
   it('admits 1 trial call at a time when half-open (halfOpenMaxCalls 1)', async () => {
@@ -197,16 +207,20 @@ describe('CircuitBreakerPolicy transitions', () => {
     expect(error).toBeInstanceOf(CircuitOpenError);
   });
 
-  it('open -> half-open when the clock passes the recovery timeout, observed on access, with no timer', async () => {
+  it('open -> half-open when the clock passes the recovery timeout, on the next call, with no timer', async () => {
     const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 500 });
     await fail(breaker, 1);
     expect(clock.pendingTimers).toBe(0);
     clock.advance(499);
-    expect(breaker.state).toBe('open');
+    expect(breaker.trialDue).toBe(false);
     clock.advance(300);
-    expect(changes).toHaveLength(1); // nothing happens until someone looks
+    expect(changes).toHaveLength(1); // nothing happens until a call comes
+    expect(breaker.state).toBe('open');
+    expect(breaker.trialDue).toBe(true);
+    startTrial(breaker, clock, 0);
     expect(breaker.state).toBe('half-open');
     expect(changes[1]).toEqual({ name: 'pricing', from: 'open', to: 'half-open', at: 1_799, reason: 'recovery-timeout' });
+    expect(breaker.trialDue).toBe(false);
     expect(clock.pendingTimers).toBe(0);
   });
 
@@ -242,15 +256,15 @@ describe('CircuitBreakerPolicy transitions', () => {
     ]);
     expect(breaker.snapshot()).toMatchObject({ state: 'open', openedAt: 1_150, nextAttemptAt: 1_250 });
     clock.advance(99);
-    expect(breaker.state).toBe('open');
-    clock.advance(1);
+    expect((await settle(breaker, succeeding)).error).toBeInstanceOf(CircuitOpenError);
+    startTrial(breaker, clock, 1);
     expect(breaker.state).toBe('half-open');
   });
 
   it.each(['closed', 'open', 'half-open', 'disabled'] as const)('%s -> forced-open rejects everything until reset', async (from) => {
     const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100 });
     if (from !== 'closed') await fail(breaker, 1);
-    if (from === 'half-open') clock.advance(100);
+    if (from === 'half-open') startTrial(breaker, clock, 100);
     if (from === 'disabled') breaker.disable();
     expect(breaker.state).toBe(from);
     changes.length = 0;
@@ -275,7 +289,7 @@ describe('CircuitBreakerPolicy transitions', () => {
   it.each(['closed', 'open', 'half-open', 'forced-open'] as const)('%s -> disabled permits everything and never opens', async (from) => {
     const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100 });
     if (from === 'open' || from === 'half-open') await fail(breaker, 1);
-    if (from === 'half-open') clock.advance(100);
+    if (from === 'half-open') startTrial(breaker, clock, 100);
     if (from === 'forced-open') breaker.forceOpen();
     expect(breaker.state).toBe(from);
     changes.length = 0;
@@ -619,9 +633,9 @@ describe('CircuitBreakerPolicy under concurrency', () => {
     await fail(breaker, 1); // second trial fails: re-opened
     expect(breaker.state).toBe('open');
     clock.advance(100);
-    expect(breaker.state).toBe('half-open');
     const newTrial = deferred();
     const newCall = breaker.execute(() => newTrial.promise);
+    expect(breaker.state).toBe('half-open');
     slowTrial.resolve('late');
     await slowCall;
     expect(breaker.state).toBe('half-open'); // not closed by the previous round
@@ -728,6 +742,11 @@ describe('CircuitBreakerPolicy with hostile callees', () => {
     const rejected = await settle(breaker, succeeding);
     expect((rejected.error as CircuitOpenError).retryAfterMs).toBe(60);
     clock.advance(60);
+    // The round's time is up, but only a call abandons it: a read still says half-open.
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.snapshot()).toMatchObject({ state: 'half-open', nextAttemptAt: null });
+    expect(changes.at(-1)).toMatchObject({ from: 'open', to: 'half-open' });
+    expect((await settle(breaker, succeeding)).error).toBeInstanceOf(CircuitOpenError);
     expect(breaker.state).toBe('open');
     expect(changes.at(-1)).toEqual({ name: 'pricing', from: 'half-open', to: 'open', at: 1_200, reason: 'half-open-timeout' });
     clock.advance(100);
@@ -822,7 +841,10 @@ describe('CircuitBreakerPolicy snapshot and events', () => {
       nextAttemptAt: 1_520,
       calls: { success: 1, failure: 2, ignored: 0, notPermitted: 1, slow: 0 },
     });
-    clock.advance(500);
+    clock.advance(600);
+    // A trial is due: the snapshot says so (nextAttemptAt in the past) and moves nothing.
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', openedAt: 1_020, nextAttemptAt: 1_520 });
+    startTrial(breaker, clock, 0);
     expect(breaker.snapshot()).toMatchObject({ state: 'half-open', openedAt: 1_020, nextAttemptAt: null });
   });
 
@@ -906,5 +928,50 @@ describe('CircuitBreakerPolicy durationHistogram', () => {
     expect(() => new CircuitBreakerPolicy({ name: 'p', durationBuckets: [10, 5] })).toThrow(
       'durationBuckets must be false or a non-empty ascending array of positive numbers (ms) (got array of 2)',
     );
+  });
+});
+
+describe('CircuitBreakerPolicy reads have no side effects', () => {
+  /** A shared store's sync that counts the trial leases it is asked for, granting them. */
+  function countingSync() {
+    const sync = { leases: 0, recordOutcome: () => undefined, acquireTrial: () => (sync.leases++, true) };
+    return sync;
+  }
+
+  it('reading state or snapshot() of an open breaker past its recovery time moves nothing and asks no store for a trial', async () => {
+    const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100 });
+    const sync = countingSync();
+    breaker.attachSync(sync);
+    await fail(breaker, 1);
+    clock.advance(250);
+    for (let i = 0; i < 3; i++) {
+      expect(breaker.state).toBe('open');
+      expect(breaker.trialDue).toBe(true);
+      expect(breaker.snapshot()).toMatchObject({ state: 'open', openedAt: 1_000, nextAttemptAt: 1_100 });
+    }
+    expect(breaker.snapshot().nextAttemptAt!).toBeLessThan(clock.now()); // a trial is due
+    expect(transitions(changes)).toEqual(['closed->open:failure-threshold@1000']);
+    expect(sync.leases).toBe(0);
+    // The next call starts the trial (and only it asks for the lease).
+    await expect(breaker.execute(succeeding)).resolves.toBe('ok');
+    expect(sync.leases).toBe(1);
+    expect(transitions(changes)).toEqual([
+      'closed->open:failure-threshold@1000',
+      'open->half-open:recovery-timeout@1250',
+      'half-open->closed:half-open-success@1250',
+    ]);
+  });
+
+  it('a half-open round whose trials are all taken and whose time ran out reads half-open until a call', async () => {
+    const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100, halfOpenMaxCalls: 2 });
+    await fail(breaker, 1);
+    startTrial(breaker, clock, 100);
+    startTrial(breaker, clock, 0);
+    clock.advance(500);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.snapshot()).toMatchObject({ state: 'half-open', nextAttemptAt: null });
+    expect(changes.at(-1)).toMatchObject({ to: 'half-open' });
+    expect((await settle(breaker, succeeding)).error).toBeInstanceOf(CircuitOpenError);
+    expect(changes.at(-1)).toMatchObject({ from: 'half-open', to: 'open', reason: 'half-open-timeout', at: 1_600 });
   });
 });

@@ -45,8 +45,9 @@ export type CircuitBreakerPolicyOptions = CircuitBreakerOptions & {
 /**
  * Stops calling a failing dependency for a while, then lets a few trial calls decide whether it has
  * recovered. Closed -> open on consecutive failures (or, with a `window`, on failure / slow-call
- * rates); open -> half-open once `recoveryTimeout` has passed, observed lazily on the next access
- * (no breaker ever owns a timer); half-open -> closed or open on the trial calls' verdict.
+ * rates); open -> half-open once `recoveryTimeout` has passed, on the next call (no breaker ever
+ * owns a timer, and reading one never moves it); half-open -> closed or open on the trial calls'
+ * verdict.
  *
  * Every state change bumps a generation number that each call captures when admitted: an outcome
  * from an earlier generation (a call admitted while closed that fails after the breaker opened, a
@@ -126,10 +127,20 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.timed = this.durations !== undefined || resolved.window !== undefined || Number.isFinite(resolved.slowCallDurationThreshold);
   }
 
-  /** The current state; an open breaker whose recovery timeout has passed reads (and becomes) half-open. */
+  /**
+   * The current state. A read never moves the breaker: an open breaker whose recovery time has
+   * passed still reads `open` (see `trialDue`) until a call starts the trial.
+   */
   get state(): CircuitBreakerState {
-    this.refreshState(this.clock.now());
     return this.current;
+  }
+
+  /**
+   * Whether the breaker is open and its recovery time has passed, so that the next call starts a
+   * half-open round (with a shared store: asks for the cluster's trial lease first). A read.
+   */
+  get trialDue(): boolean {
+    return this.current === 'open' && this.clock.now() >= this.openedAt! + this.recoveryTimeout;
   }
 
   run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
@@ -291,9 +302,13 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.timed = true;
   }
 
+  /**
+   * The state and recent calls, as health, dashboards and metrics show them. A read: it moves
+   * nothing, emits nothing and asks no store for anything; an open breaker past its recovery time
+   * reports `open` with `nextAttemptAt` in the past (a trial is due; the next call starts it).
+   */
   snapshot(): CircuitBreakerSnapshot {
     const now = this.clock.now();
-    this.refreshState(now);
     const window = this.strategy.window;
     window.refresh(now);
     const total = window.total;
@@ -336,7 +351,11 @@ export class CircuitBreakerPolicy extends BasePolicy {
     }
   }
 
-  /** Applies the time-driven transitions that would have happened by `now`. */
+  /**
+   * Applies the time-driven transitions that would have happened by `now`. Only a call does this
+   * (`admit`): reads report the stored state, so that a health check or a scrape never takes the
+   * cluster's trial lease or starts a round no call will run.
+   */
   private refreshState(now: number): void {
     const state = this.current;
     if (state === 'open') {
