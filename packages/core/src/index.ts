@@ -8,6 +8,14 @@ export { CircuitOpenError } from './errors/circuit-open.error.js';
 export { TimeoutError } from './errors/timeout.error.js';
 export { BulkheadFullError } from './errors/bulkhead-full.error.js';
 export { InvalidOptionsError } from './errors/invalid-options.error.js';
+export {
+  MAX_BULKHEAD_QUEUE,
+  MAX_COUNT_WINDOW_SIZE,
+  MAX_KEYS,
+  MAX_RETRIES,
+  MAX_STALE_ENTRIES,
+  MAX_TIMER_DELAY_MS,
+} from './validation/option-limits.js';
 
 export type { ExecutionContext } from './context/execution-scope.js';
 export { ExecutionScope } from './context/execution-scope.js';

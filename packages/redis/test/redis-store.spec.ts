@@ -235,6 +235,10 @@ describe('RedisStore', () => {
     expect(() => redisStore({ client, retryBudget: { ratio: 2 } })).toThrow(/redisStore\.retryBudget\.ratio/);
     expect(() => redisStore({ client: {} as Redis })).toThrow(/redisStore\.client must be an ioredis client/);
     expect(() => redisStore({ client, nope: 1 } as never)).toThrow(/redisStore\.nope is not an option/);
+    // Timers: longer than the longest timer delay, Node would fire them at once.
+    for (const field of ['flushIntervalMs', 'commandTimeoutMs', 'redisRecoveryTimeout'] as const) {
+      expect(() => redisStore({ client, [field]: 3e9 })).toThrow(`redisStore.${field} must be at most 2147483647 ms (the longest timer delay) (got 3000000000)`);
+    }
     client.disconnect();
   });
 

@@ -1,6 +1,8 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { ErrorClass } from '../policy/policy.interface.js';
+import { MAX_COUNT_WINDOW_SIZE, MAX_KEYS, MAX_TIMER_DELAY_MS } from '../validation/option-limits.js';
 import {
+  checkAtMost,
   checkBoolean,
   checkErrorClasses,
   checkFunction,
@@ -9,7 +11,7 @@ import {
   checkOneOf,
   checkPercentage,
   checkPositiveInteger,
-  checkPositiveNumber,
+  checkPositiveDuration,
 } from '../validation/option-validators.js';
 
 /** Where a breaker is: `forced-open` and `disabled` are only ever entered by hand. */
@@ -21,7 +23,7 @@ export type SlidingWindowOptions = { type: 'count'; size: number } | { type: 'ti
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the breaker (consecutive mode). Default 5. */
   failureThreshold?: number;
-  /** Milliseconds the breaker stays open before it lets trial calls through. Default 30 000. */
+  /** Milliseconds the breaker stays open before it lets trial calls through. Default 30 000; at most 2^31 - 1. */
   recoveryTimeout?: number;
   /** Trial calls admitted at once while half-open. Default 1. */
   halfOpenMaxCalls?: number;
@@ -31,7 +33,7 @@ export interface CircuitBreakerOptions {
   failureRateThreshold?: number;
   /** Calls the window must hold before it can open the breaker (rate mode). Default 10. */
   minimumCalls?: number;
-  /** A call that takes longer than this many milliseconds is slow. Default `Infinity` (none is). */
+  /** A call that takes longer than this many milliseconds is slow. Default `Infinity` (none is); else at most 2^31 - 1. */
   slowCallDurationThreshold?: number;
   /** Slow-call rate, in percent, that opens the breaker (rate mode). Default 100. */
   slowCallRateThreshold?: number;
@@ -51,12 +53,13 @@ export interface CircuitBreakerOptions {
   durationBuckets?: readonly number[] | false;
   /**
    * Per-key breakers only (`KeyedCircuitBreakers`, `@CircuitBreaker({ key })`): how many keys a
-   * family keeps in memory; beyond it the least recently used closed one is dropped. Default 1000.
+   * family keeps in memory; beyond it the least recently used closed one is dropped. Default 1000;
+   * at most 100 000.
    */
   maxKeys?: number;
   /**
    * Per-key breakers only: milliseconds after which an unused key's closed breaker is dropped
-   * (checked lazily, no timer). Default 600 000 (10 minutes).
+   * (checked lazily, no timer). Default 600 000 (10 minutes); at most 2^31 - 1.
    */
   keyIdleTimeout?: number;
 }
@@ -137,14 +140,14 @@ export function validateCircuitBreakerOptions(options: unknown, path: string): v
   checkKnownKeys(path, rest, KNOWN_KEYS);
   if (key !== undefined && typeof key !== 'string') throw new InvalidOptionsError(`${path}.key`, 'must be a string', key);
   checkPositiveInteger(`${path}.failureThreshold`, record['failureThreshold']);
-  checkPositiveNumber(`${path}.recoveryTimeout`, record['recoveryTimeout']);
+  checkPositiveDuration(`${path}.recoveryTimeout`, record['recoveryTimeout']);
   checkPositiveInteger(`${path}.halfOpenMaxCalls`, record['halfOpenMaxCalls']);
   validateWindow(record['window'], `${path}.window`);
   checkPercentage(`${path}.failureRateThreshold`, record['failureRateThreshold']);
   checkPositiveInteger(`${path}.minimumCalls`, record['minimumCalls']);
   // Infinity is the documented default ("no call is slow"), so writing it out must be accepted too.
   if (record['slowCallDurationThreshold'] !== Infinity) {
-    checkPositiveNumber(`${path}.slowCallDurationThreshold`, record['slowCallDurationThreshold']);
+    checkPositiveDuration(`${path}.slowCallDurationThreshold`, record['slowCallDurationThreshold']);
   }
   checkPercentage(`${path}.slowCallRateThreshold`, record['slowCallRateThreshold']);
   checkFunction(`${path}.isFailure`, record['isFailure']);
@@ -153,7 +156,9 @@ export function validateCircuitBreakerOptions(options: unknown, path: string): v
   checkBoolean(`${path}.captureStackTrace`, record['captureStackTrace']);
   checkDurationBuckets(`${path}.durationBuckets`, record['durationBuckets']);
   checkPositiveInteger(`${path}.maxKeys`, record['maxKeys']);
+  checkAtMost(`${path}.maxKeys`, record['maxKeys'], MAX_KEYS, ' (each key keeps a breaker in memory)');
   checkPositiveInteger(`${path}.keyIdleTimeout`, record['keyIdleTimeout']);
+  checkAtMost(`${path}.keyIdleTimeout`, record['keyIdleTimeout'], MAX_TIMER_DELAY_MS, ' ms (the longest timer delay)');
   const name = record['name'];
   if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
     throw new InvalidOptionsError(`${path}.name`, 'must be a non-empty string', name);
@@ -189,8 +194,12 @@ function validateWindow(window: unknown, path: string): void {
   checkKnownKeys(path, record, ['type', sizeKey]);
   const size = record[sizeKey];
   if (size === undefined) throw new InvalidOptionsError(`${path}.${sizeKey}`, 'is required', size);
-  if (type === 'count') checkPositiveInteger(`${path}.size`, size);
-  else checkPositiveNumber(`${path}.durationMs`, size);
+  if (type === 'count') {
+    checkPositiveInteger(`${path}.size`, size);
+    checkAtMost(`${path}.size`, size, MAX_COUNT_WINDOW_SIZE, ' (the window keeps every call, allocated up front)');
+  } else {
+    checkPositiveDuration(`${path}.durationMs`, size);
+  }
 }
 
 /** Applies the defaults to validated options; the result and its window and `ignore` list are frozen. */

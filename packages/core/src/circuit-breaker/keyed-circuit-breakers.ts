@@ -1,7 +1,8 @@
 import { systemClock, type Clock } from '../clock/clock.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { EventEmitter, type Disposable, type Event } from '../events/event-emitter.js';
-import { checkBoolean, checkFunction, checkObject, checkPositiveInteger } from '../validation/option-validators.js';
+import { MAX_KEYS, MAX_TIMER_DELAY_MS } from '../validation/option-limits.js';
+import { checkAtMost, checkBoolean, checkFunction, checkObject, checkPositiveInteger } from '../validation/option-validators.js';
 import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, validateCircuitBreakerOptions, type CircuitBreakerState } from './circuit-breaker.options.js';
 import { CircuitBreakerPolicy, type CircuitBreakerPolicyOptions } from './circuit-breaker.policy.js';
 import { RecencyList, type RecencyNode } from './recency-list.js';
@@ -133,7 +134,9 @@ export class KeyedCircuitBreakers {
     checkFunction(`${path}.create`, options.create);
     if (options.create === undefined) throw new InvalidOptionsError(`${path}.create`, 'is required', undefined);
     checkPositiveInteger(`${path}.maxKeys`, options.maxKeys);
+    checkAtMost(`${path}.maxKeys`, options.maxKeys, MAX_KEYS, ' (each key keeps a breaker in memory)');
     checkPositiveInteger(`${path}.idleTimeoutMs`, options.idleTimeoutMs);
+    checkAtMost(`${path}.idleTimeoutMs`, options.idleTimeoutMs, MAX_TIMER_DELAY_MS, ' ms (the longest timer delay)');
     checkBoolean(`${path}.critical`, options.critical);
     this.name = name;
     this.factory = options.create;

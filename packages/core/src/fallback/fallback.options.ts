@@ -1,12 +1,14 @@
 import type { Clock } from '../clock/clock.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { ErrorClass } from '../policy/policy.interface.js';
+import { MAX_STALE_ENTRIES } from '../validation/option-limits.js';
 import {
+  checkAtMost,
   checkFunction,
   checkKnownKeys,
   checkObject,
+  checkPositiveDuration,
   checkPositiveInteger,
-  checkPositiveNumber,
 } from '../validation/option-validators.js';
 
 /** What a `staleIfError.map` learns about the stale value it is given. */
@@ -19,9 +21,9 @@ export interface StaleInfo {
 
 /** Serve the last successful result for the same arguments when a call fails. */
 export interface StaleIfErrorOptions<T = unknown> {
-  /** Oldest result still served, in ms. Required, positive. */
+  /** Oldest result still served, in ms. Required, positive, at most 2^31 - 1 (about 24.8 days). */
   maxAge: number;
-  /** Argument lists remembered (least recently used evicted first). Default 1000. */
+  /** Argument lists remembered (least recently used evicted first). Default 1000; at most 1 000 000. */
   maxEntries?: number;
   /**
    * Applied to a stale value before it is returned, so callers can tell it apart from a fresh one
@@ -94,7 +96,8 @@ function checkStaleIfError(path: string, stale: unknown): void {
   checkKnownKeys(path, record, STALE_KEYS);
   // Unlike other durations maxAge has no default: serving arbitrarily old data must be a choice.
   if (record['maxAge'] === undefined) throw new InvalidOptionsError(`${path}.maxAge`, 'must be a positive number', undefined);
-  checkPositiveNumber(`${path}.maxAge`, record['maxAge']);
+  checkPositiveDuration(`${path}.maxAge`, record['maxAge']);
   checkPositiveInteger(`${path}.maxEntries`, record['maxEntries']);
+  checkAtMost(`${path}.maxEntries`, record['maxEntries'], MAX_STALE_ENTRIES, ' (each entry keeps a result in memory)');
   checkFunction(`${path}.map`, record['map']);
 }
