@@ -38,10 +38,15 @@ export { CircuitBreakerPolicy } from './circuit-breaker/circuit-breaker.policy.j
 export type {
   CircuitBreakerOptions,
   CircuitBreakerState,
+  RecoveryBackoffOptions,
   ResolvedCircuitBreakerOptions,
   SlidingWindowOptions,
 } from './circuit-breaker/circuit-breaker.options.js';
-export { DEFAULT_CIRCUIT_BREAKER_OPTIONS, validateCircuitBreakerOptions } from './circuit-breaker/circuit-breaker.options.js';
+export {
+  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  DEFAULT_RECOVERY_BACKOFF_MULTIPLIER,
+  validateCircuitBreakerOptions,
+} from './circuit-breaker/circuit-breaker.options.js';
 export type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker/circuit-breaker-snapshot.interface.js';
 export type { KeyedCircuitBreakerRemoval, KeyedCircuitBreakerRemovalReason, KeyedCircuitBreakersOptions } from './circuit-breaker/keyed-circuit-breakers.js';
 export { KeyedCircuitBreakers, mostSevereState } from './circuit-breaker/keyed-circuit-breakers.js';

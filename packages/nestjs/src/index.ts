@@ -62,6 +62,7 @@ export type {
   CircuitBreakerSnapshot,
   JitterKind,
   KeyedCircuitBreakerRemoval,
+  RecoveryBackoffOptions,
   ResilienceStore,
   RetryOptions,
   SlidingWindowOptions,

@@ -201,6 +201,7 @@ describe('OpenTelemetry with an SDK registered', () => {
       'name=Dependencies.slow,reason=timeout': 1,
       'name=Dependencies.slow,reason=bulkhead_full': 0,
       'name=Dependencies.slow,reason=error': 0,
+      'name=Dependencies.slow,reason=result': 0,
     });
 
     release();

@@ -186,6 +186,7 @@ describe.each(PLATFORMS)('%s: Prometheus metrics', (platform: Platform) => {
       [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'timeout' })]: 1,
       [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'bulkhead_full' })]: 0,
       [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'error' })]: 0,
+      [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'result' })]: 0,
     });
     // The three calls the breaker let through took no time on the fake clock: all in the first bucket.
     const buckets = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'];

@@ -166,6 +166,32 @@ describe('RedisStore', () => {
     await waitFor(() => a.state === 'closed', 2_000);
   });
 
+  it('with recoveryBackoff, a failed trial lengthens the open period of every replica alike (the cluster counts re-opens)', async () => {
+    const backoff = { recoveryTimeout: 200, recoveryBackoff: { multiplier: 3, maxRecoveryTimeout: 5_000 } };
+    const a = breaker(replica(), 'dep', backoff);
+    const b = breaker(replica(), 'dep', backoff);
+    await sleep(20);
+    for (let i = 0; i < 3; i++) await fail(a);
+    await waitFor(() => a.state === 'open' && b.state === 'open');
+    expect([a.currentRecoveryTimeout, b.currentRecoveryTimeout]).toEqual([200, 200]);
+    await sleep(220);
+    const reopened: string[] = [];
+    a.onStateChange((c) => c.reason === 'half-open-failure' && reopened.push('a'));
+    b.onStateChange((c) => c.reason === 'half-open-failure' && reopened.push('b'));
+    // Both keep calling a dead dependency until one of them runs the trial and fails it.
+    await waitFor(() => {
+      void fail(a);
+      void fail(b);
+      return reopened.length > 0;
+    }, 2_000);
+    await waitFor(() => a.currentRecoveryTimeout === 600 && b.currentRecoveryTimeout === 600, 2_000);
+    expect(reopened).toHaveLength(1); // one replica ran the round: the other learnt the count from the cluster
+    for (const replicaBreaker of [a, b]) {
+      const { openedAt, nextAttemptAt } = replicaBreaker.snapshot();
+      expect(nextAttemptAt! - openedAt!).toBeCloseTo(600, 0); // wall-clock times: float noise
+    }
+  });
+
   it('admin transitions on one replica reach every replica: forced-open, disabled, reset', async () => {
     const a = breaker(replica());
     const b = breaker(replica());

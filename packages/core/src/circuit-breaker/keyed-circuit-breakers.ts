@@ -95,7 +95,8 @@ class KeyEntry implements RecencyNode<KeyEntry> {
  *   none is closed, the least recently used open one, then one forced open or disabled;
  * - a closed breaker unused for `idleTimeoutMs` is dropped, checked lazily on `get` and `list`
  *   (only the least recently used entries are looked at: O(1) amortised). An open or half-open
- *   breaker is kept until it has also been unused for its `recoveryTimeout` (dropping it earlier
+ *   breaker is kept until it has also been unused for its longest open period (`recoveryTimeout`,
+ *   or `recoveryBackoff.maxRecoveryTimeout`) (dropping it earlier
  *   would let the failing key straight through again); one forced open or disabled by hand is
  *   never dropped for idleness.
  * Any state change counts as a use. `forceOpen`, `disable` and `reset` apply to every key, and
@@ -285,7 +286,8 @@ export class KeyedCircuitBreakers {
     }
     if (this.manual === 'forced-open') breaker.forceOpen();
     else if (this.manual === 'disabled') breaker.disable();
-    const entry = new KeyEntry(key, breaker, Math.max(this.idleTimeoutMs, breaker.options.recoveryTimeout), now);
+    const longestOpen = breaker.options.recoveryBackoff?.maxRecoveryTimeout ?? breaker.options.recoveryTimeout;
+    const entry = new KeyEntry(key, breaker, Math.max(this.idleTimeoutMs, longestOpen), now);
     this.entries.set(key, entry);
     this.tiers[tierOf(breaker.state)].unshift(entry);
     entry.subscription = breaker.onStateChange((change) => this.moved(entry, change.to));

@@ -15,7 +15,7 @@ import {
 export interface StaleInfo {
   /** How old the value is, in ms on the policy clock. */
   readonly ageMs: number;
-  /** The failure the stale value stands in for. */
+  /** The failure the stale value stands in for: the error, or the value `onResult` rejected. */
   readonly error: unknown;
 }
 
@@ -41,6 +41,14 @@ export interface FallbackOptions<T = unknown> {
   handler?: (...argsThenError: any[]) => T | PromiseLike<T>;
   /** Which errors fall back: error classes (`instanceof`) or a predicate. Default: every error. */
   on?: ErrorClass[] | ((error: unknown) => boolean);
+  /**
+   * `true` makes a resolved value fall back as a failure would (a degraded answer, an empty list):
+   * stale value, else `handler(...args, value)` (the rejected value in the error's place), else
+   * `value`; with none of those the call resolves with the value as it is. A rejected value is never
+   * remembered by `staleIfError`. A predicate that throws keeps the value (as a throwing `on` keeps
+   * the error). Events and counters give the reason `'result'`. Default: every value is kept.
+   */
+  onResult?: (value: T) => boolean;
   /** Serve the last good result for the same arguments, no older than `maxAge` ms. */
   staleIfError?: StaleIfErrorOptions<T>;
   /** `staleIfError` cache key of the call's arguments. Default: `JSON.stringify(args)`. */
@@ -60,7 +68,7 @@ export interface FallbackPolicyOptions<T = unknown> extends FallbackOptions<T> {
 
 export const DEFAULT_STALE_MAX_ENTRIES = 1000;
 
-const KNOWN_KEYS: readonly string[] = ['name', 'clock', 'validationPath', 'value', 'handler', 'on', 'staleIfError', 'key'];
+const KNOWN_KEYS: readonly string[] = ['name', 'clock', 'validationPath', 'value', 'handler', 'on', 'onResult', 'staleIfError', 'key'];
 const STALE_KEYS: readonly string[] = ['maxAge', 'maxEntries', 'map'];
 
 /**
@@ -79,6 +87,7 @@ export function validateFallbackOptions(options: unknown, path: string): void {
   checkFunction(`${path}.handler`, record['handler']);
   checkFunction(`${path}.key`, record['key']);
   checkOn(`${path}.on`, record['on']);
+  checkFunction(`${path}.onResult`, record['onResult']);
   checkStaleIfError(`${path}.staleIfError`, record['staleIfError']);
 }
 

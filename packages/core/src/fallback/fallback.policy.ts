@@ -20,7 +20,7 @@ export interface FallbackEvent {
   readonly name: string;
   readonly source: FallbackSource;
   readonly reason: FallbackReason;
-  /** The failure that triggered the fallback. */
+  /** The failure that triggered the fallback: the error, or (reason `result`) the rejected value. */
   readonly error: unknown;
   /** Age of the stale value in ms; only for `source: 'stale'`. */
   readonly ageMs?: number;
@@ -34,7 +34,9 @@ const NO_ARGS: readonly unknown[] = Object.freeze([]);
 /**
  * Turns a failure into a result: the last good result for the same arguments (`staleIfError`),
  * else `handler(...args, error)`, else `value`; an error that `on` does not match, or a failure
- * with none of those available, is rethrown as the original error object.
+ * with none of those available, is rethrown as the original error object. With `onResult`, a
+ * value it rejects is a failure too (passed where the error would be), except that with nothing
+ * to stand in for it the call resolves with it.
  *
  * `staleIfError` keys each call by its arguments (`key(...args)`, default `JSON.stringify(args)`),
  * computed before the operation runs so an operation mutating its arguments cannot misfile its
@@ -51,6 +53,7 @@ export class FallbackPolicy extends BasePolicy {
 
   private readonly clock: Clock;
   private readonly on: ErrorClass[] | ((error: unknown) => boolean) | undefined;
+  private readonly onResult: ((value: unknown) => boolean) | undefined;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly handler: ((...argsThenError: any[]) => unknown) | undefined;
   private readonly hasValue: boolean;
@@ -60,7 +63,7 @@ export class FallbackPolicy extends BasePolicy {
   private readonly cache: StaleResultCache | undefined;
   private readonly maxAge: number;
   private readonly mapStale: ((value: unknown, info: StaleInfo) => unknown) | undefined;
-  private readonly counts: FallbackCounts = { circuit_open: 0, timeout: 0, bulkhead_full: 0, error: 0 };
+  private readonly counts: FallbackCounts = { circuit_open: 0, timeout: 0, bulkhead_full: 0, error: 0, result: 0 };
   private readonly fallbackEmitter = new EventEmitter<FallbackEvent>();
 
   constructor(options: FallbackPolicyOptions) {
@@ -71,6 +74,7 @@ export class FallbackPolicy extends BasePolicy {
     this.name = name;
     this.clock = resolved.clock ?? systemClock;
     this.on = resolved.on;
+    this.onResult = resolved.onResult as ((value: unknown) => boolean) | undefined;
     this.handler = resolved.handler;
     this.hasValue = 'value' in resolved;
     this.value = resolved.value;
@@ -90,7 +94,7 @@ export class FallbackPolicy extends BasePolicy {
   /** Fallbacks served since creation, all reasons together. */
   get fallbackCount(): number {
     const counts = this.counts;
-    return counts.circuit_open + counts.timeout + counts.bulkhead_full + counts.error;
+    return counts.circuit_open + counts.timeout + counts.bulkhead_full + counts.error + counts.result;
   }
 
   /** Argument lists currently remembered by `staleIfError` (0 without it). */
@@ -106,9 +110,22 @@ export class FallbackPolicy extends BasePolicy {
   run<T>(operation: Operation<T>, scope: ExecutionScope, args: readonly unknown[] = NO_ARGS, thisArg?: unknown): Promise<T> {
     const key = this.staleKey(args);
     return invoke(operation, scope).then(
-      key === undefined ? undefined : (value) => this.remember(key, value),
+      key === undefined && this.onResult === undefined ? undefined : (value) => this.accept(key, value, args, thisArg),
       (error: unknown) => this.recover(error, args, key, thisArg, scope) as T | Promise<T>,
     );
+  }
+
+  /**
+   * @internal A call's value: remembered (for `staleIfError`) and returned, or, when `onResult`
+   * rejects it, replaced as a failure would be. Never throws: a throwing handler rejects.
+   */
+  accept<T>(key: string | undefined, value: T, args: readonly unknown[], thisArg: unknown): T | Promise<T> {
+    if (this.onResult === undefined || !this.rejectsResult(value)) return this.remember(key, value);
+    try {
+      return this.substitute(value, false, args, key, thisArg) as T | Promise<T>;
+    } catch (failure) {
+      return Promise.reject(failure);
+    }
   }
 
   /** @internal The `staleIfError` key of a call's arguments; undefined without `staleIfError`. */
@@ -136,26 +153,44 @@ export class FallbackPolicy extends BasePolicy {
   recover(error: unknown, args: readonly unknown[], key: string | undefined, thisArg: unknown, scope: ExecutionScope): unknown {
     // A call its caller cancelled is not a failure to cover up: the caller is gone.
     if (isCancellation(error, scope) || !this.matches(error)) throw error;
+    return this.substitute(error, true, args, key, thisArg);
+  }
+
+  /**
+   * What stands in for a failure (`threw`: an error, else a value `onResult` rejected): the stale
+   * value, the handler's result, or `value`. With none, the error is rethrown and the value returned.
+   */
+  private substitute(failure: unknown, threw: boolean, args: readonly unknown[], key: string | undefined, thisArg: unknown): unknown {
     if (key !== undefined) {
       const now = this.clock.now();
       const entry = this.cache!.lookup(key, now, this.maxAge);
       if (entry !== undefined) {
         const ageMs = now - entry.at;
-        this.engage('stale', error, ageMs);
-        return this.mapStale === undefined ? entry.value : this.mapStale(entry.value, { ageMs, error });
+        this.engage('stale', failure, threw, ageMs);
+        return this.mapStale === undefined ? entry.value : this.mapStale(entry.value, { ageMs, error: failure });
       }
     }
     const handler = this.handler;
     if (handler !== undefined) {
-      this.engage('handler', error, undefined);
+      this.engage('handler', failure, threw, undefined);
       // `thisArg`: the instance whose method failed, so `@Fallback(fn)` and method handlers see it.
-      return handler.call(thisArg, ...args, error);
+      return handler.call(thisArg, ...args, failure);
     }
     if (this.hasValue) {
-      this.engage('value', error, undefined);
+      this.engage('value', failure, threw, undefined);
       return this.value;
     }
-    throw error;
+    if (threw) throw failure;
+    return failure;
+  }
+
+  /** A throwing `onResult` keeps the value, as a throwing `on` keeps the error. */
+  private rejectsResult(value: unknown): boolean {
+    try {
+      return !!this.onResult!(value);
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -176,8 +211,8 @@ export class FallbackPolicy extends BasePolicy {
     return false;
   }
 
-  private engage(source: FallbackSource, error: unknown, ageMs: number | undefined): void {
-    const reason = fallbackReason(error);
+  private engage(source: FallbackSource, error: unknown, threw: boolean, ageMs: number | undefined): void {
+    const reason: FallbackReason = threw ? fallbackReason(error) : 'result';
     this.counts[reason]++;
     if (!this.fallbackEmitter.hasListeners) return;
     this.fallbackEmitter.emit(

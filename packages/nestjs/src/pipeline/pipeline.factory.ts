@@ -106,7 +106,7 @@ export class PipelineFactory {
   }
 
   private fallback(method: DecoratedMethod, label: string, spec: FallbackSpec): FallbackPolicy {
-    const { method: methodName, fn, on, staleIfError, key } = spec.options;
+    const { method: methodName, fn, on, onResult, staleIfError, key } = spec.options;
     const options: FallbackPolicyOptions = { name: label, clock: this.options.clock, validationPath: `@Fallback(${label})` };
     if (methodName !== undefined) {
       const target = (method.cls.prototype as Record<string, unknown>)[methodName];
@@ -120,6 +120,7 @@ export class PipelineFactory {
       options.handler = fn;
     }
     if (on !== undefined) options.on = on;
+    if (onResult !== undefined) options.onResult = onResult;
     if (staleIfError !== undefined) options.staleIfError = staleIfError;
     if (key !== undefined) options.key = key;
     const policy = new FallbackPolicy(options);

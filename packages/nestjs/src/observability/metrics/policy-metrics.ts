@@ -50,7 +50,7 @@ const RETRY_OUTCOMES: readonly (readonly [string, keyof RetryStats])[] = [
   ['failed_without_retry', 'failedWithoutRetry'],
 ];
 
-export const FALLBACK_REASONS: readonly FallbackReason[] = ['circuit_open', 'timeout', 'bulkhead_full', 'error'];
+export const FALLBACK_REASONS: readonly FallbackReason[] = ['circuit_open', 'timeout', 'bulkhead_full', 'error', 'result'];
 
 /**
  * Every gauge and counter Bulwark exports, with its exact name and labels. A per-key breaker's
