@@ -8,6 +8,14 @@ export { CircuitOpenError } from './errors/circuit-open.error.js';
 export { TimeoutError } from './errors/timeout.error.js';
 export { BulkheadFullError } from './errors/bulkhead-full.error.js';
 export { InvalidOptionsError } from './errors/invalid-options.error.js';
+export {
+  MAX_BULKHEAD_QUEUE,
+  MAX_COUNT_WINDOW_SIZE,
+  MAX_KEYS,
+  MAX_RETRIES,
+  MAX_STALE_ENTRIES,
+  MAX_TIMER_DELAY_MS,
+} from './validation/option-limits.js';
 
 export type { ExecutionContext } from './context/execution-scope.js';
 export { ExecutionScope } from './context/execution-scope.js';
@@ -32,10 +40,15 @@ export { CircuitBreakerPolicy } from './circuit-breaker/circuit-breaker.policy.j
 export type {
   CircuitBreakerOptions,
   CircuitBreakerState,
+  RecoveryBackoffOptions,
   ResolvedCircuitBreakerOptions,
   SlidingWindowOptions,
 } from './circuit-breaker/circuit-breaker.options.js';
-export { DEFAULT_CIRCUIT_BREAKER_OPTIONS, validateCircuitBreakerOptions } from './circuit-breaker/circuit-breaker.options.js';
+export {
+  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  DEFAULT_RECOVERY_BACKOFF_MULTIPLIER,
+  validateCircuitBreakerOptions,
+} from './circuit-breaker/circuit-breaker.options.js';
 export type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit-breaker/circuit-breaker-snapshot.interface.js';
 export type { KeyedCircuitBreakerRemoval, KeyedCircuitBreakerRemovalReason, KeyedCircuitBreakersOptions } from './circuit-breaker/keyed-circuit-breakers.js';
 export { KeyedCircuitBreakers, mostSevereState } from './circuit-breaker/keyed-circuit-breakers.js';

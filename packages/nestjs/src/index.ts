@@ -67,6 +67,7 @@ export type {
   CircuitBreakerSnapshot,
   JitterKind,
   KeyedCircuitBreakerRemoval,
+  RecoveryBackoffOptions,
   ResilienceStore,
   RetryOptions,
   SlidingWindowOptions,

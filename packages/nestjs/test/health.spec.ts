@@ -16,6 +16,10 @@ class Dependencies {
   async pay(): Promise<string> {
     throw new Error(SECRET);
   }
+  @CircuitBreaker('payments')
+  async payWhen(outcome: Promise<string>): Promise<string> {
+    return outcome;
+  }
   @CircuitBreaker('recommendations')
   async recommend(): Promise<string> {
     throw new Error(SECRET);
@@ -124,12 +128,16 @@ describe.each(PLATFORMS)('%s: GET /health/resilience', (platform: Platform) => {
     await request(server).get('/health/resilience/payments').expect(200, response.body.circuitBreakers.payments);
   });
 
-  it('goes half-open after the recovery timeout (degraded, even for a critical breaker)', async () => {
+  it('stays open past the recovery timeout (nextAttemptAt in the past) until a call starts the trial: then half-open, degraded even for a critical breaker', async () => {
     const { server, deps } = await boot();
     await expect(deps.pay()).rejects.toThrow();
-    await clock.tickAsync(9_999);
-    expect((await request(server).get('/health/resilience').expect(503)).body.circuitBreakers.payments.state).toBe('open');
-    await clock.tickAsync(1);
+    await clock.tickAsync(15_000);
+    for (let i = 0; i < 2; i++) {
+      const response = await request(server).get('/health/resilience').expect(503);
+      expect(response.body.circuitBreakers.payments).toMatchObject({ state: 'open', nextAttemptAt: iso(START + 10_000) });
+    }
+    let settle!: (value: string) => void;
+    const trial = deps.payWhen(new Promise<string>((resolve) => (settle = resolve)));
     const response = await request(server).get('/health/resilience').expect(200);
     expect(response.body.status).toBe('degraded');
     expect(response.body.circuitBreakers.payments).toMatchObject({
@@ -137,6 +145,9 @@ describe.each(PLATFORMS)('%s: GET /health/resilience', (platform: Platform) => {
       critical: true,
       nextAttemptAt: null,
     });
+    settle('paid');
+    await expect(trial).resolves.toBe('paid');
+    expect((await request(server).get('/health/resilience').expect(200)).body.circuitBreakers.payments.state).toBe('closed');
   });
 
   it('shows forced-open (down only for a critical breaker), disabled and reset from the registry', async () => {

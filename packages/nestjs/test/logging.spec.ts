@@ -62,6 +62,20 @@ async function fail(call: () => Promise<unknown>, times = 1): Promise<void> {
 }
 
 describe('logging of circuit breaker transitions', () => {
+  it('gives the grown open period of a re-open with recoveryBackoff', async () => {
+    const { logger, pricing, clock } = await boot({
+      logging: { rateLimitMs: 0 },
+      circuitBreakers: { pricing: { failureThreshold: 1, recoveryTimeout: 30_000, recoveryBackoff: { maxRecoveryTimeout: 90_000 } } },
+    });
+    await fail(() => pricing.price());
+    for (let i = 0; i < 2; i++) {
+      await clock.tickAsync(app!.get(CircuitBreakerRegistry).get('pricing')!.currentRecoveryTimeout);
+      await fail(() => pricing.price()); // the trial fails
+    }
+    const opened = lines(logger).filter((line) => line.startsWith('warn:'));
+    expect(opened.map((line) => line.replace(/.*next trial in /, ''))).toEqual(['30 s', '1 min (open 30 s so far)', '1 min 30 s (open 1 min 30 s so far)']);
+  });
+
   it('warns when a breaker opens, logs half-open and closed with how long it was open (context Bulwark)', async () => {
     const { logger, pricing, clock } = await boot({ circuitBreakers: { pricing: { failureThreshold: 2, recoveryTimeout: 30_000 } } });
 

@@ -9,6 +9,7 @@ import {
   BulkheadRegistry,
   CircuitBreaker,
   CircuitBreakerRegistry,
+  Fallback,
   InvalidOptionsError,
   RESILIENCE_OPTIONS,
   ResilienceModule,
@@ -255,6 +256,100 @@ describe('invalid options fail start-up with the policy and field named', () => 
       ResilienceModule.forRootAsync({ useFactory: async () => ({ circuitBreakers: { pricing: { failureThreshold: -1 } } }) }),
     );
     expect(error.message).toBe('circuitBreakers.pricing.failureThreshold must be a positive integer (got -1)');
+  });
+});
+
+describe('values beyond their bounds fail start-up, naming the field and the bound', () => {
+  const TIMER = 'must be at most 2147483647 ms (the longest timer delay)';
+
+  it.each<[string, ResilienceModuleOptions, string]>([
+    ['timeouts: { x: 3e9 }', { timeouts: { x: 3e9 } }, `timeouts.x ${TIMER} (got 3000000000)`],
+    ['a timeout duration', { timeouts: { x: { duration: 2 ** 31 } } }, `timeouts.x.duration ${TIMER} (got 2147483648)`],
+    ['the default timeout', { defaults: { timeout: 3e9 } }, `defaults.timeout ${TIMER} (got 3000000000)`],
+    ['a recovery timeout', { circuitBreakers: { pricing: { recoveryTimeout: 3e9 } } }, `circuitBreakers.pricing.recoveryTimeout ${TIMER} (got 3000000000)`],
+    ['a default recovery timeout', { defaults: { circuitBreaker: { recoveryTimeout: 3e9 } } }, `defaults.circuitBreaker.recoveryTimeout ${TIMER} (got 3000000000)`],
+    [
+      'a slow-call threshold',
+      { circuitBreakers: { pricing: { slowCallDurationThreshold: 3e9 } } },
+      `circuitBreakers.pricing.slowCallDurationThreshold ${TIMER} (got 3000000000)`,
+    ],
+    [
+      'a time window',
+      { circuitBreakers: { pricing: { window: { type: 'time', durationMs: 3e9 } } } },
+      `circuitBreakers.pricing.window.durationMs ${TIMER} (got 3000000000)`,
+    ],
+    ['a key idle timeout', { circuitBreakers: { pricing: { keyIdleTimeout: 3e9 } } }, `circuitBreakers.pricing.keyIdleTimeout ${TIMER} (got 3000000000)`],
+    ['a retry base delay', { retries: { pricing: { baseDelay: 3e9 } } }, `retries.pricing.baseDelay ${TIMER} (got 3000000000)`],
+    ['a retry delay cap', { retries: { pricing: { maxDelay: 3e9 } } }, `retries.pricing.maxDelay ${TIMER} (got 3000000000)`],
+    ['a log rate limit', { logging: { rateLimitMs: 3e9 } }, `logging.rateLimitMs ${TIMER} (got 3000000000)`],
+    [
+      'a count window size',
+      { circuitBreakers: { pricing: { window: { type: 'count', size: 1e6 } } } },
+      'circuitBreakers.pricing.window.size must be at most 100000 (the window keeps every call, allocated up front) (got 1000000)',
+    ],
+    ['maxRetries', { retries: { pricing: { maxRetries: 1_000 } } }, 'retries.pricing.maxRetries must be at most 100 (got 1000)'],
+    ['a default maxRetries', { defaults: { retry: { maxRetries: 101 } } }, 'defaults.retry.maxRetries must be at most 100 (got 101)'],
+    [
+      'maxKeys',
+      { circuitBreakers: { pricing: { maxKeys: 1e7 } } },
+      'circuitBreakers.pricing.maxKeys must be at most 100000 (each key keeps a breaker in memory) (got 10000000)',
+    ],
+    [
+      'a bulkhead queue',
+      { bulkheads: { reports: { maxQueue: 1e6 } } },
+      'bulkheads.reports.maxQueue must be at most 100000 (each waiting call is held in memory) (got 1000000)',
+    ],
+  ])('forRoot with %s', async (_, options, message) => {
+    const error = await expectStartupFailure(ResilienceModule.forRoot(options));
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect(error.message).toBe(message);
+  });
+
+  it('decorator options too: a timeout in ms, retries and a stale cache', async () => {
+    class TooLongTimeout {
+      @Timeout(3e9)
+      async call(): Promise<number> {
+        return 1;
+      }
+    }
+    class TooManyRetries {
+      @Retry({ maxRetries: 500 })
+      async call(): Promise<number> {
+        return 1;
+      }
+    }
+    class TooOldStale {
+      @Fallback({ staleIfError: { maxAge: 3e9 } })
+      async call(): Promise<number> {
+        return 1;
+      }
+    }
+    class TooManyStale {
+      @Fallback({ staleIfError: { maxAge: 1_000, maxEntries: 2e6 } })
+      async call(): Promise<number> {
+        return 1;
+      }
+    }
+    for (const [target, message] of [
+      [TooLongTimeout, `${TIMER} (got 3000000000)`],
+      [TooManyRetries, '.maxRetries must be at most 100 (got 500)'],
+      [TooOldStale, `.staleIfError.maxAge ${TIMER} (got 3000000000)`],
+      [TooManyStale, '.staleIfError.maxEntries must be at most 1000000 (each entry keeps a result in memory) (got 2000000)'],
+    ] as const) {
+      Injectable()(target);
+      const error = await expectStartupFailure(ResilienceModule.forRoot({}), [target]);
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      expect(error.message).toContain(`${target.name}.call`);
+      expect(error.message).toContain(message);
+    }
+  });
+
+  it('accepts the longest timer delay itself', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [ResilienceModule.forRoot({ timeouts: { x: 2_147_483_647 } })] }).compile();
+    const nest = moduleRef.createNestApplication({ logger: false });
+    await nest.init();
+    expect(nest.get(TimeoutRegistry).get('x')!.duration).toBe(2_147_483_647);
+    await nest.close();
   });
 });
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { context, metrics, trace, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -201,6 +201,7 @@ describe('OpenTelemetry with an SDK registered', () => {
       'name=Dependencies.slow,reason=timeout': 1,
       'name=Dependencies.slow,reason=bulkhead_full': 0,
       'name=Dependencies.slow,reason=error': 0,
+      'name=Dependencies.slow,reason=result': 0,
     });
 
     release();
@@ -215,6 +216,27 @@ describe('OpenTelemetry with an SDK registered', () => {
     app.get(CircuitBreakerRegistry).reset('pricing');
     // A closed application's callback is gone: the last values it reported stay as they were.
     expect(points((await collect()).get('bulwark_circuit_breaker_state'))).toMatchObject({ 'name=pricing,state=forced-open': 1 });
+  });
+
+  it('a collection reads each breaker once (one snapshot for all its series) and moves none, even one due a trial', async () => {
+    const clock = new FakeClock(START);
+    const app = await boot({ clock });
+    const breakers = app.get(CircuitBreakerRegistry);
+    breakers.createFamily('tenants').get('acme');
+    const pricing = breakers.get('pricing')!;
+    await pricing.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    await pricing.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    expect(pricing.state).toBe('open');
+    clock.advance(pricing.options.recoveryTimeout);
+    const all = [...breakers.list(), ...breakers.keyedBreakers()];
+    const snapshots = all.map((breaker) => jest.spyOn(breaker, 'snapshot'));
+    const changes = jest.fn();
+    pricing.onStateChange(changes);
+    const collected = await collect();
+    expect(points(collected.get('bulwark_circuit_breaker_state'))).toMatchObject({ 'name=pricing,state=open': 1, 'name=pricing,state=half-open': 0 });
+    expect(snapshots.map((spy) => spy.mock.calls.length)).toEqual(all.map(() => 1));
+    expect(changes).not.toHaveBeenCalled();
+    expect(pricing.state).toBe('open');
   });
 
   it('exports call durations as cumulative bucket, sum and count counters, and honours meterName', async () => {

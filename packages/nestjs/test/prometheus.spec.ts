@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import {
   Injectable,
   Module,
@@ -186,6 +186,7 @@ describe.each(PLATFORMS)('%s: Prometheus metrics', (platform: Platform) => {
       [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'timeout' })]: 1,
       [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'bulkhead_full' })]: 0,
       [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'error' })]: 0,
+      [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'result' })]: 0,
     });
     // The three calls the breaker let through took no time on the fake clock: all in the first bucket.
     const buckets = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'];
@@ -201,8 +202,28 @@ describe.each(PLATFORMS)('%s: Prometheus metrics', (platform: Platform) => {
     app.get(CircuitBreakerRegistry).create('later').forceOpen();
     const next = parseExposition((await request(app.getHttpServer()).get('/metrics').expect(200)).text);
     expect(next.samples.get(metric('bulwark_bulkhead_available', { name: 'reports' }))).toBe(1);
-    expect(next.samples.get(metric('bulwark_circuit_breaker_state', { name: 'pricing', state: 'half-open' }))).toBe(1);
+    // Due a trial, but a scrape moves nothing: still open until a call comes.
+    expect(next.samples.get(metric('bulwark_circuit_breaker_state', { name: 'pricing', state: 'open' }))).toBe(1);
+    expect(next.samples.get(metric('bulwark_circuit_breaker_state', { name: 'pricing', state: 'half-open' }))).toBe(0);
     expect(next.samples.get(metric('bulwark_circuit_breaker_state', { name: 'later', state: 'forced-open' }))).toBe(1);
+  });
+
+  it('a scrape reads each breaker once (one snapshot for all its series), shared and per-key breakers alike', async () => {
+    const clock = new FakeClock(START);
+    const registry = new Registry();
+    const app = await boot(platform, { ...policies(clock), metrics: { registry, path: 'metrics' } });
+    const breakers = app.get(CircuitBreakerRegistry);
+    const family = breakers.createFamily('tenants');
+    family.get('acme');
+    family.get('globex');
+    const all = [...breakers.list(), ...breakers.keyedBreakers()];
+    expect(all).toHaveLength(3);
+    const snapshots = all.map((breaker) => jest.spyOn(breaker, 'snapshot'));
+    const text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+    expect(text).toContain('bulwark_circuit_breaker_failure_rate{name="tenants",key="acme"} 0');
+    expect(snapshots.map((spy) => spy.mock.calls.length)).toEqual([1, 1, 1]);
+    await registry.metrics();
+    expect(snapshots.map((spy) => spy.mock.calls.length)).toEqual([2, 2, 2]);
   });
 
   it('mounts no endpoint and registers nothing without `metrics`', async () => {

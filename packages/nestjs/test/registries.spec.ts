@@ -115,7 +115,8 @@ describe('registries', () => {
     await expect(created.execute(() => Promise.reject(new Error('x')))).rejects.toThrow('x');
     await expect(created.execute(() => 1)).rejects.toMatchObject({ retryAfterMs: 7_000 });
     await clock.tickAsync(7_000);
-    expect(created.state).toBe('half-open');
+    expect(created.trialDue).toBe(true);
+    await expect(created.execute(() => 2)).resolves.toBe(2);
     expect(() => breakers.create('search')).toThrow('A circuit breaker named "search" already exists');
     expect(() => breakers.create('broken', { failureThreshold: -1 })).toThrow(InvalidOptionsError);
 

@@ -62,7 +62,7 @@ describe.each(PLATFORMS)('%s: ResilienceHealthIndicator with @nestjs/terminus', 
 
   it('/health includes the breakers and is up while they are closed', async () => {
     const { server } = await boot();
-    const entry = { status: 'up', resilience: 'up', circuitBreakers: { payments: 'closed', recommendations: 'closed' } };
+    const entry = { status: 'up', aggregate: 'up', circuitBreakers: { payments: 'closed', recommendations: 'closed' } };
     await request(server).get('/health').expect(200, { status: 'ok', info: { resilience: entry }, error: {}, details: { resilience: entry } });
   });
 
@@ -73,7 +73,7 @@ describe.each(PLATFORMS)('%s: ResilienceHealthIndicator with @nestjs/terminus', 
     expect(response.body.status).toBe('ok');
     expect(response.body.details.resilience).toEqual({
       status: 'up',
-      resilience: 'degraded',
+      aggregate: 'degraded',
       circuitBreakers: { payments: 'closed', recommendations: 'open' },
     });
   });
@@ -82,9 +82,20 @@ describe.each(PLATFORMS)('%s: ResilienceHealthIndicator with @nestjs/terminus', 
     const { server, clients } = await boot();
     await expect(clients.pay()).rejects.toThrow();
     const response = await request(server).get('/health').expect(503);
-    const entry = { status: 'down', resilience: 'down', circuitBreakers: { payments: 'open', recommendations: 'closed' } };
+    const entry = { status: 'down', aggregate: 'down', circuitBreakers: { payments: 'open', recommendations: 'closed' } };
     expect(response.body).toEqual({ status: 'error', info: {}, error: { resilience: entry }, details: { resilience: entry } });
     expect(response.text).not.toContain('secret-token-123');
+  });
+
+  it('files the details under the key only once: no field of the entry repeats the key', async () => {
+    const { server } = await boot();
+    const details = (await request(server).get('/health').expect(200)).body.details as Record<string, Record<string, unknown>>;
+    expect(Object.keys(details)).toEqual(['resilience']);
+    expect(Object.keys(details['resilience']!).sort()).toEqual(['aggregate', 'circuitBreakers', 'status']);
+    const indicator = app!.get(ResilienceHealthIndicator);
+    expect(await indicator.isHealthy('breakers')).toEqual({
+      breakers: { status: 'up', aggregate: 'up', circuitBreakers: { payments: 'closed', recommendations: 'closed' } },
+    });
   });
 
   it('returns 503 for a critical breaker forced open, and 200 again after reset', async () => {

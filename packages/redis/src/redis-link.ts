@@ -30,10 +30,13 @@ export class RedisLink {
     });
   }
 
-  /** Whether Redis is believed reachable (the breaker is not open). */
+  /**
+   * Whether Redis is believed reachable or due a new try: the breaker is not open, or its recovery
+   * time has passed (the next call through the link is the trial; reading the breaker starts none).
+   */
   get available(): boolean {
     const state = this.breaker.state;
-    return state === 'closed' || state === 'half-open';
+    return state === 'closed' || state === 'half-open' || this.breaker.trialDue;
   }
 
   /** Runs one Redis round-trip under the timeout and the breaker. */

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '@bulwark/core';
+import { InvalidOptionsError, MAX_TIMER_DELAY_MS } from '@bulwark/core';
 import type { Redis } from 'ioredis';
 
 /** A fleet-wide retry budget: retries limited to a share of calls, across every replica. */
@@ -68,10 +68,13 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     throw new InvalidOptionsError(`${path}.prefix`, 'must be a non-empty string', options.prefix);
   }
   positive(`${path}.flushIntervalMs`, options.flushIntervalMs, false);
+  timerDelay(`${path}.flushIntervalMs`, options.flushIntervalMs);
   positive(`${path}.flushMaxOutcomes`, options.flushMaxOutcomes, true);
   positive(`${path}.commandTimeoutMs`, options.commandTimeoutMs, false);
+  timerDelay(`${path}.commandTimeoutMs`, options.commandTimeoutMs);
   positive(`${path}.redisFailureThreshold`, options.redisFailureThreshold, true);
   positive(`${path}.redisRecoveryTimeout`, options.redisRecoveryTimeout, false);
+  timerDelay(`${path}.redisRecoveryTimeout`, options.redisRecoveryTimeout);
   positive(`${path}.keyTtlMs`, options.keyTtlMs, true);
   positive(`${path}.countWindowAsTimeMs`, options.countWindowAsTimeMs, true);
   let retryBudget: Required<RedisRetryBudgetOptions> | undefined;
@@ -102,6 +105,11 @@ function positive(path: string, value: unknown, integer: boolean): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new InvalidOptionsError(path, integer ? 'must be a positive integer' : 'must be a positive number', value);
   }
+}
+
+/** These run on timers: longer than the longest timer delay, Node would fire them after 1 ms. */
+function timerDelay(path: string, value: number | undefined): void {
+  if (value !== undefined && value > MAX_TIMER_DELAY_MS) throw new InvalidOptionsError(path, `must be at most ${MAX_TIMER_DELAY_MS} ms (the longest timer delay)`, value);
 }
 
 function definedOnly(options: RedisStoreOptions): Partial<RedisStoreOptions> {

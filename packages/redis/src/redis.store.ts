@@ -8,8 +8,8 @@ import { RedisLink } from './redis-link.js';
 import { RedisRetryBudget, type RetryBudgetHost } from './redis-retry-budget.js';
 import { resolveRedisStoreOptions, type RedisStoreOptions, type ResolvedRedisStoreOptions } from './redis-store.options.js';
 
-/** A cluster state as scripts answer it: state, ms since it opened, generation. */
-type Answer = [state: string, ageMs: number, gen: number];
+/** A cluster state as scripts answer it: state, ms since it opened, generation, re-opens in a row. */
+type Answer = [state: string, ageMs: number, gen: number, reopens?: number];
 
 /** Published on the channel by the scripts for every cluster transition. */
 interface TransitionMessage {
@@ -17,6 +17,7 @@ interface TransitionMessage {
   state: string;
   ageMs: number;
   gen: number;
+  reopens?: number;
   origin: string;
 }
 
@@ -267,9 +268,10 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     return answer;
   }
 
-  /** How long a breaker's keys live in Redis without news: `keyTtlMs`, at least twice its recovery timeout. */
+  /** How long a breaker's keys live in Redis without news: `keyTtlMs`, at least twice its longest open period. */
   private keyTtl(sync: RedisBreakerSync): number {
-    return Math.max(this.options.keyTtlMs, 2 * sync.breaker.options.recoveryTimeout);
+    const { recoveryTimeout, recoveryBackoff } = sync.breaker.options;
+    return Math.max(this.options.keyTtlMs, 2 * (recoveryBackoff?.maxRecoveryTimeout ?? recoveryTimeout));
   }
 
   /** A batch of outcomes and the mode and thresholds the script judges them with. */
@@ -309,12 +311,21 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
 
   // --- transitions ---
 
-  /** Asks for the trial lease; the answer is taken by the breaker's next call. */
+  /**
+   * Asks for the trial lease; the answer is taken by the breaker's next call. The script judges
+   * the open period from the cluster's own count of re-opens (with `recoveryBackoff`); the lease
+   * lasts one `recoveryTimeout`, as a half-open round does before it is abandoned.
+   */
   private async requestTrial(sync: RedisBreakerSync): Promise<void> {
-    const recovery = sync.breaker.options.recoveryTimeout;
+    const { recoveryTimeout, recoveryBackoff } = sync.breaker.options;
+    const growth = recoveryBackoff === undefined ? [] : [recoveryBackoff.multiplier, recoveryBackoff.maxRecoveryTimeout];
     try {
-      const answer = await this.runScript({ script: ACQUIRE_TRIAL, keys: [sync.hash, sync.lease], args: [this.origin, recovery, recovery, this.keyTtl(sync)] });
-      const [granted, state, ageMs, gen] = answer as [number, string, number, number];
+      const answer = await this.runScript({
+        script: ACQUIRE_TRIAL,
+        keys: [sync.hash, sync.lease],
+        args: [this.origin, recoveryTimeout, recoveryTimeout, this.keyTtl(sync), ...growth],
+      });
+      const [granted, state, ageMs, gen, reopens] = answer as [number, string, number, number, number | undefined];
       if (granted === 1) {
         sync.trial = 'granted';
         sync.trialFromLease = true;
@@ -322,14 +333,14 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
       }
       if (state === 'open' || state === 'forced-open') {
         // Someone else runs the round (or Redis' clock says not yet): keep failing fast.
-        this.applyAnswer(sync, [state, ageMs, gen], false);
+        this.applyAnswer(sync, [state, ageMs, gen, reopens], false);
         sync.trial = 'none';
         sync.trialCheckAfter = sync.breaker.clock.now() + TRIAL_RECHECK_MS;
         return;
       }
       // The cluster does not hold this breaker open (closed, disabled, or unknown after a Redis
       // restart): a newer cluster state is applied; otherwise the breaker's own round runs.
-      this.applyAnswer(sync, [state, ageMs, gen], false);
+      this.applyAnswer(sync, [state, ageMs, gen, reopens], false);
       sync.trial = 'granted';
       sync.trialFromLease = false;
     } catch {
@@ -387,23 +398,24 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
    * (`authoritative`: whatever it is, after a (re)read). `open` is dated by its age.
    */
   private applyAnswer(sync: RedisBreakerSync, answer: Answer, authoritative: boolean): void {
-    const [state, ageMs, gen] = answer;
+    const [state, ageMs, gen, reopens] = answer;
     if (state === 'none') {
       if (authoritative) sync.gen = -1;
       return;
     }
     if (!authoritative && gen <= sync.gen) return;
     sync.gen = gen;
-    this.applyState(sync, state, Number(ageMs));
+    this.applyState(sync, state, Number(ageMs), reopens === undefined ? undefined : Number(reopens));
   }
 
-  private applyState(sync: RedisBreakerSync, state: string, ageMs: number): void {
+  /** `reopens`: the cluster's re-opens in a row, so every replica's open period grows alike. */
+  private applyState(sync: RedisBreakerSync, state: string, ageMs: number, reopens: number | undefined): void {
     const breaker = sync.breaker;
     if (state === 'open' || state === 'forced-open') {
       // A round this replica still runs is over once the cluster says otherwise.
       if (breaker.state !== 'half-open' || !sync.holdsLease) {
         sync.holdsLease = false;
-        breaker.applyRemote(state, breaker.clock.now() - ageMs);
+        breaker.applyRemote(state, breaker.clock.now() - ageMs, reopens);
       }
     } else if (state === 'closed' || state === 'disabled') {
       sync.holdsLease = false;
@@ -444,7 +456,7 @@ export class RedisStore implements ResilienceStore, BreakerSyncHost, RetryBudget
     }
     const sync = this.syncs.get(parsed.id);
     if (sync === undefined || typeof parsed.gen !== 'number') return;
-    this.applyAnswer(sync, [parsed.state, parsed.ageMs, parsed.gen], false);
+    this.applyAnswer(sync, [parsed.state, parsed.ageMs, parsed.gen, typeof parsed.reopens === 'number' ? parsed.reopens : undefined], false);
   }
 
   private wentDown(): void {

@@ -38,7 +38,7 @@ describe('Lua scripts', () => {
   it('counts consecutive failures across batches, a success in a batch restarts the count, and opens at the threshold', async () => {
     const runner = new ScriptRunner(client());
     const { hash, channel } = fresh();
-    expect(await runner.batch([consecutive(hash, channel, 'r1', 0, 3, 3, false)])).toEqual([['closed', 0, 0]]);
+    expect(await runner.batch([consecutive(hash, channel, 'r1', 0, 3, 3, false)])).toEqual([['closed', 0, 0, 0]]);
     // A batch with a success: only the failures after it count.
     await runner.batch([consecutive(hash, channel, 'r2', 1, 2, 1, true)]);
     expect(await client().hget(hash, 'failures')).toBe('1');
@@ -111,10 +111,64 @@ describe('Lua scripts', () => {
     expect(await client().exists(lease)).toBe(0);
   });
 
+  it('counts re-opens in a row (a failed or abandoned round), publishes the count, and starts again on any other transition', async () => {
+    const { hash, lease, channel } = fresh();
+    const runner = new ScriptRunner(client());
+    const sub = client();
+    const messages: Array<Record<string, unknown>> = [];
+    await sub.subscribe(channel);
+    sub.on('message', (_c: string, m: string) => messages.push(JSON.parse(m) as Record<string, unknown>));
+    await runner.batch([consecutive(hash, channel, 'r1', 0, 5, 5, false)]);
+    const reopen = async (reason: string): Promise<number> => {
+      await client().set(lease, 'r1', 'PX', 10_000);
+      const [answer] = (await runner.batch([{ script: TRANSITION, keys: [hash, lease], args: [channel, 'b', 'r1', 60_000, 'open', 'verdict', reason] }])) as [
+        [string, number, number, number],
+      ];
+      return answer[3];
+    };
+    expect(await reopen('half-open-failure')).toBe(1);
+    expect(await reopen('half-open-timeout')).toBe(2);
+    const forced = (await runner.batch([{ script: TRANSITION, keys: [hash, lease], args: [channel, 'b', 'r1', 60_000, 'forced-open', 'manual', 'manual'] }])) as [
+      [string, number, number, number],
+    ];
+    expect(forced[0][3]).toBe(2); // forcing open keeps the count
+    const closed = (await runner.batch([{ script: TRANSITION, keys: [hash, lease], args: [channel, 'b', 'r1', 60_000, 'closed', 'manual', 'manual'] }])) as [
+      [string, number, number, number],
+    ];
+    expect(closed[0]).toEqual(['closed', 0, 5, 0]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(messages.map((m) => [m['state'], m['reopens']])).toEqual([
+      ['open', 0],
+      ['open', 1],
+      ['open', 2],
+      ['forced-open', 2],
+      ['closed', 0],
+    ]);
+  });
+
+  it('grants the lease only once the grown open period is over, judged from the cluster count of re-opens', async () => {
+    const { hash, lease } = fresh();
+    const runner = new ScriptRunner(client());
+    const [seconds, micros] = await client().time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    // Opened 2.5 s ago, after 2 re-opens in a row: with a base of 1 s doubling, the period is 4 s.
+    await client().hset(hash, 'state', 'open', 'openedAt', now - 2_500, 'gen', 7, 'reopens', 2);
+    const acquire = (...growth: number[]) => ({ script: ACQUIRE_TRIAL, keys: [hash, lease], args: ['r1', 1_000, 1_000, 60_000, ...growth] });
+    const [refused] = (await runner.batch([acquire(2, 10_000)])) as [[number, string, number, number, number]];
+    expect(refused[0]).toBe(0);
+    expect(refused[4]).toBe(2);
+    expect(await client().exists(lease)).toBe(0);
+    // Capped at 2 s: over.
+    expect(((await runner.batch([acquire(2, 2_000)])) as [[number]])[0][0]).toBe(1);
+    await client().del(lease);
+    // Without growth arguments the period is the base (a store whose breakers have no recoveryBackoff).
+    expect(((await runner.batch([acquire()])) as [[number]])[0][0]).toBe(1);
+  });
+
   it('manual transitions always apply and drop the lease; reads answer "none" for unknown breakers', async () => {
     const { hash, lease, channel } = fresh();
     const runner = new ScriptRunner(client());
-    expect(await runner.batch([{ script: READ_STATE, keys: [hash], args: [] }])).toEqual([['none', 0, 0]]);
+    expect(await runner.batch([{ script: READ_STATE, keys: [hash], args: [] }])).toEqual([['none', 0, 0, 0]]);
     await client().set(lease, 'someone', 'PX', 10_000);
     const [forced] = (await runner.batch([{ script: TRANSITION, keys: [hash, lease], args: [channel, 'b', 'r1', 60_000, 'forced-open', 'manual', 'manual'] }])) as [[string, number, number]];
     expect(forced[0]).toBe('forced-open');
@@ -128,7 +182,7 @@ describe('Lua scripts', () => {
     const { hash } = fresh();
     await runner.batch([{ script: READ_STATE, keys: [hash], args: [] }]);
     await c.script('FLUSH');
-    expect(await runner.batch([{ script: READ_STATE, keys: [hash], args: [] }])).toEqual([['none', 0, 0]]);
+    expect(await runner.batch([{ script: READ_STATE, keys: [hash], args: [] }])).toEqual([['none', 0, 0, 0]]);
   });
 
   it('retry budget: calls deposit ratio tokens, retries take one, capped at maxTokens', async () => {

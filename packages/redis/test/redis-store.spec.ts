@@ -1,5 +1,5 @@
 import { CircuitBreakerPolicy, CircuitOpenError, InvalidOptionsError } from '@bulwark/core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { RedisStore, redisStore } from '../src/index.js';
 import { sharedRedisUrl, startRedisServer, type RedisServerHandle } from './support/redis-server.js';
@@ -136,6 +136,62 @@ describe('RedisStore', () => {
     expect(a.snapshot().nextAttemptAt! - Date.now()).toBeGreaterThan(150);
   });
 
+  it('reading a breaker due a trial (state, snapshot, trialDue) never asks Redis for the lease: a replica with calls gets it', async () => {
+    const storeA = replica();
+    const a = breaker(storeA);
+    const b = breaker(replica());
+    await sleep(20);
+    for (let i = 0; i < 3; i++) await fail(a);
+    await waitFor(() => a.state === 'open' && b.state === 'open');
+    await sleep(320);
+    const asked = jest.spyOn(storeA, 'acquireTrial');
+    for (let i = 0; i < 20; i++) {
+      expect(a.state).toBe('open');
+      expect(a.trialDue).toBe(true);
+      expect(a.snapshot().state).toBe('open');
+      await sleep(2);
+    }
+    expect(asked).not.toHaveBeenCalled();
+    const inspector = new Redis(url);
+    try {
+      expect(await inspector.exists(`${prefix}:cb:dep:trial`)).toBe(0);
+    } finally {
+      inspector.disconnect();
+    }
+    // The replica that has calls to make takes the trial and closes the fleet.
+    await waitFor(() => {
+      void succeed(b).catch(() => undefined);
+      return b.state === 'closed';
+    }, 2_000);
+    await waitFor(() => a.state === 'closed', 2_000);
+  });
+
+  it('with recoveryBackoff, a failed trial lengthens the open period of every replica alike (the cluster counts re-opens)', async () => {
+    const backoff = { recoveryTimeout: 200, recoveryBackoff: { multiplier: 3, maxRecoveryTimeout: 5_000 } };
+    const a = breaker(replica(), 'dep', backoff);
+    const b = breaker(replica(), 'dep', backoff);
+    await sleep(20);
+    for (let i = 0; i < 3; i++) await fail(a);
+    await waitFor(() => a.state === 'open' && b.state === 'open');
+    expect([a.currentRecoveryTimeout, b.currentRecoveryTimeout]).toEqual([200, 200]);
+    await sleep(220);
+    const reopened: string[] = [];
+    a.onStateChange((c) => c.reason === 'half-open-failure' && reopened.push('a'));
+    b.onStateChange((c) => c.reason === 'half-open-failure' && reopened.push('b'));
+    // Both keep calling a dead dependency until one of them runs the trial and fails it.
+    await waitFor(() => {
+      void fail(a);
+      void fail(b);
+      return reopened.length > 0;
+    }, 2_000);
+    await waitFor(() => a.currentRecoveryTimeout === 600 && b.currentRecoveryTimeout === 600, 2_000);
+    expect(reopened).toHaveLength(1); // one replica ran the round: the other learnt the count from the cluster
+    for (const replicaBreaker of [a, b]) {
+      const { openedAt, nextAttemptAt } = replicaBreaker.snapshot();
+      expect(nextAttemptAt! - openedAt!).toBeCloseTo(600, 0); // wall-clock times: float noise
+    }
+  });
+
   it('admin transitions on one replica reach every replica: forced-open, disabled, reset', async () => {
     const a = breaker(replica());
     const b = breaker(replica());
@@ -205,6 +261,10 @@ describe('RedisStore', () => {
     expect(() => redisStore({ client, retryBudget: { ratio: 2 } })).toThrow(/redisStore\.retryBudget\.ratio/);
     expect(() => redisStore({ client: {} as Redis })).toThrow(/redisStore\.client must be an ioredis client/);
     expect(() => redisStore({ client, nope: 1 } as never)).toThrow(/redisStore\.nope is not an option/);
+    // Timers: longer than the longest timer delay, Node would fire them at once.
+    for (const field of ['flushIntervalMs', 'commandTimeoutMs', 'redisRecoveryTimeout'] as const) {
+      expect(() => redisStore({ client, [field]: 3e9 })).toThrow(`redisStore.${field} must be at most 2147483647 ms (the longest timer delay) (got 3000000000)`);
+    }
     client.disconnect();
   });
 

@@ -1,8 +1,9 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import { MAX_TIMER_DELAY_MS } from '../validation/option-limits.js';
 import {
   checkFunction,
   checkKnownKeys,
-  checkNonNegativeNumber,
+  checkNonNegativeDuration,
   checkObject,
   checkOneOf,
 } from '../validation/option-validators.js';
@@ -16,7 +17,7 @@ import {
 import { JITTER_STRATEGIES } from './jitter.strategy.js';
 
 export interface ExponentialBackoffOptions {
-  /** Delay before the first retry, before jitter. Default 100 ms. */
+  /** Delay before the first retry, before jitter. Default 100 ms; at most 2^31 - 1. */
   baseDelay?: number;
   /** Growth factor per retry (>= 1). Default 2. */
   multiplier?: number;
@@ -33,10 +34,10 @@ export const DEFAULT_BACKOFF_OPTIONS: Readonly<{ baseDelay: number; multiplier: 
   Object.freeze({ baseDelay: 100, multiplier: 2, maxDelay: 10_000, jitter: 'full' });
 
 /**
- * Node fires a timer set above 2^31 - 1 ms after 1 ms instead: a larger cap would turn the longest
- * waits into none at all, so it is refused up front.
+ * Largest `maxDelay` (and `baseDelay`): Node fires a timer set above 2^31 - 1 ms after 1 ms instead,
+ * so a larger cap would turn the longest waits into none at all. Same as `MAX_TIMER_DELAY_MS`.
  */
-export const MAX_BACKOFF_DELAY = 2_147_483_647;
+export const MAX_BACKOFF_DELAY = MAX_TIMER_DELAY_MS;
 
 const BACKOFF_OPTION_KEYS: readonly string[] = ['baseDelay', 'multiplier', 'maxDelay', 'jitter', 'random'];
 
@@ -45,16 +46,12 @@ const BACKOFF_OPTION_KEYS: readonly string[] = ['baseDelay', 'multiplier', 'maxD
  * such as `retries.pricing.multiplier must be a number >= 1 (got 0.5)`.
  */
 export function validateBackoffFields(record: Readonly<Record<string, unknown>>, path: string): void {
-  checkNonNegativeNumber(`${path}.baseDelay`, record['baseDelay']);
+  checkNonNegativeDuration(`${path}.baseDelay`, record['baseDelay']);
   const multiplier = record['multiplier'];
   if (multiplier !== undefined && (typeof multiplier !== 'number' || !Number.isFinite(multiplier) || multiplier < 1)) {
     throw new InvalidOptionsError(`${path}.multiplier`, 'must be a number >= 1', multiplier);
   }
-  const maxDelay = record['maxDelay'];
-  checkNonNegativeNumber(`${path}.maxDelay`, maxDelay);
-  if (typeof maxDelay === 'number' && maxDelay > MAX_BACKOFF_DELAY) {
-    throw new InvalidOptionsError(`${path}.maxDelay`, `must be at most ${MAX_BACKOFF_DELAY} ms (the longest timer delay)`, maxDelay);
-  }
+  checkNonNegativeDuration(`${path}.maxDelay`, record['maxDelay']);
   const jitter = record['jitter'];
   if (jitter !== null && typeof jitter === 'object') {
     if (typeof (jitter as Partial<JitterStrategy>).apply !== 'function') {

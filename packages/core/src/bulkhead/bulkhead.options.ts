@@ -1,6 +1,8 @@
 import type { Clock } from '../clock/clock.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import { MAX_BULKHEAD_QUEUE } from '../validation/option-limits.js';
 import {
+  checkAtMost,
   checkKnownKeys,
   checkNonNegativeInteger,
   checkObject,
@@ -11,7 +13,7 @@ import {
 export interface BulkheadOptions {
   /** Calls running at the same time. Default 10. */
   maxConcurrent?: number;
-  /** Calls waiting (FIFO) for a free slot; beyond it calls fail with `BulkheadFullError`. Default 0. */
+  /** Calls waiting (FIFO) for a free slot; beyond it calls fail with `BulkheadFullError`. Default 0; at most 100 000. */
   maxQueue?: number;
 }
 
@@ -47,4 +49,5 @@ export function validateBulkheadOptions(options: unknown, path: string): void {
   checkObject(`${path}.clock`, record['clock']);
   checkPositiveInteger(`${path}.maxConcurrent`, record['maxConcurrent']);
   checkNonNegativeInteger(`${path}.maxQueue`, record['maxQueue']);
+  checkAtMost(`${path}.maxQueue`, record['maxQueue'], MAX_BULKHEAD_QUEUE, ' (each waiting call is held in memory)');
 }

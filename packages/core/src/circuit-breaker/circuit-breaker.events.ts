@@ -35,6 +35,8 @@ export interface CircuitBreakerCallOutcome {
   readonly durationMs: number;
   /** What the call threw (the `CircuitOpenError` for `not_permitted`); absent when it returned. */
   readonly error?: unknown;
+  /** The value a call returned that `isFailureResult` counted as a failure (absent otherwise). */
+  readonly result?: unknown;
 }
 
 /** A call the breaker did not let through (it rejected with `CircuitOpenError`). */

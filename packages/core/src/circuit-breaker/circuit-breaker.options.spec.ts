@@ -127,9 +127,9 @@ describe('validateCircuitBreakerOptions', () => {
       'circuitBreakers.pricing.failureRateThreshold must be a percentage greater than 0 and at most 100 (got 101)',
     );
     expect(messageOf({ failureTreshold: 3 })).toBe(
-      'circuitBreakers.pricing.failureTreshold is not a known option (known: failureThreshold, recoveryTimeout, halfOpenMaxCalls, ' +
-        'window, failureRateThreshold, minimumCalls, slowCallDurationThreshold, slowCallRateThreshold, isFailure, ignore, critical, ' +
-        'captureStackTrace, durationBuckets, maxKeys, keyIdleTimeout) (got 3)',
+      'circuitBreakers.pricing.failureTreshold is not a known option (known: failureThreshold, recoveryTimeout, recoveryBackoff, ' +
+        'halfOpenMaxCalls, window, failureRateThreshold, minimumCalls, slowCallDurationThreshold, slowCallRateThreshold, isFailure, ' +
+        'isFailureResult, ignore, critical, captureStackTrace, durationBuckets, maxKeys, keyIdleTimeout) (got 3)',
     );
     expect(messageOf({ window: { type: 'count' } })).toBe('circuitBreakers.pricing.window.size is required (got undefined)');
   });

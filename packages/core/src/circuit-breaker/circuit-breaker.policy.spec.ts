@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { BulkheadPolicy } from '../bulkhead/bulkhead.policy.js';
 import { systemClock } from '../clock/clock.js';
+import { ComposedPolicy } from '../composition/compose-policies.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
+import { TimeoutPolicy } from '../timeout/timeout.policy.js';
 import { FakeClock } from '../clock/fake-clock.js';
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { ResilienceError } from '../errors/resilience.error.js';
@@ -66,6 +71,14 @@ function timed(clock: FakeClock, ms: number, failure = false) {
   };
 }
 
+/** Moves an open breaker past its recovery time and starts a trial call that stays pending: half-open. */
+function startTrial(breaker: CircuitBreakerPolicy, clock: FakeClock, ms: number): Deferred<string> {
+  clock.advance(ms);
+  const trial = deferred();
+  void breaker.execute(() => trial.promise).catch(() => undefined);
+  return trial;
+}
+
 function transitions(changes: readonly CircuitBreakerStateChange[]): string[] {
   return changes.map((c) => `${c.from}->${c.to}:${c.reason}@${c.at}`);
 }
@@ -105,9 +118,11 @@ describe('CircuitBreakerPolicy defaults', () => {
     const { breaker, clock } = setup();
     await fail(breaker, 5);
     clock.advance(29_999);
-    expect(breaker.state).toBe('open');
+    expect((await settle(breaker, succeeding)).error).toBeInstanceOf(CircuitOpenError);
     clock.advance(1);
-    expect(breaker.state).toBe('half-open');
+    expect(breaker.state).toBe('open'); // due, but only a call starts the trial
+    await expect(breaker.execute(succeeding)).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
   });
 
   it('admits 1 trial call at a time when half-open (halfOpenMaxCalls 1)', async () => {
@@ -197,16 +212,20 @@ describe('CircuitBreakerPolicy transitions', () => {
     expect(error).toBeInstanceOf(CircuitOpenError);
   });
 
-  it('open -> half-open when the clock passes the recovery timeout, observed on access, with no timer', async () => {
+  it('open -> half-open when the clock passes the recovery timeout, on the next call, with no timer', async () => {
     const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 500 });
     await fail(breaker, 1);
     expect(clock.pendingTimers).toBe(0);
     clock.advance(499);
-    expect(breaker.state).toBe('open');
+    expect(breaker.trialDue).toBe(false);
     clock.advance(300);
-    expect(changes).toHaveLength(1); // nothing happens until someone looks
+    expect(changes).toHaveLength(1); // nothing happens until a call comes
+    expect(breaker.state).toBe('open');
+    expect(breaker.trialDue).toBe(true);
+    startTrial(breaker, clock, 0);
     expect(breaker.state).toBe('half-open');
     expect(changes[1]).toEqual({ name: 'pricing', from: 'open', to: 'half-open', at: 1_799, reason: 'recovery-timeout' });
+    expect(breaker.trialDue).toBe(false);
     expect(clock.pendingTimers).toBe(0);
   });
 
@@ -242,15 +261,15 @@ describe('CircuitBreakerPolicy transitions', () => {
     ]);
     expect(breaker.snapshot()).toMatchObject({ state: 'open', openedAt: 1_150, nextAttemptAt: 1_250 });
     clock.advance(99);
-    expect(breaker.state).toBe('open');
-    clock.advance(1);
+    expect((await settle(breaker, succeeding)).error).toBeInstanceOf(CircuitOpenError);
+    startTrial(breaker, clock, 1);
     expect(breaker.state).toBe('half-open');
   });
 
   it.each(['closed', 'open', 'half-open', 'disabled'] as const)('%s -> forced-open rejects everything until reset', async (from) => {
     const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100 });
     if (from !== 'closed') await fail(breaker, 1);
-    if (from === 'half-open') clock.advance(100);
+    if (from === 'half-open') startTrial(breaker, clock, 100);
     if (from === 'disabled') breaker.disable();
     expect(breaker.state).toBe(from);
     changes.length = 0;
@@ -275,7 +294,7 @@ describe('CircuitBreakerPolicy transitions', () => {
   it.each(['closed', 'open', 'half-open', 'forced-open'] as const)('%s -> disabled permits everything and never opens', async (from) => {
     const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100 });
     if (from === 'open' || from === 'half-open') await fail(breaker, 1);
-    if (from === 'half-open') clock.advance(100);
+    if (from === 'half-open') startTrial(breaker, clock, 100);
     if (from === 'forced-open') breaker.forceOpen();
     expect(breaker.state).toBe(from);
     changes.length = 0;
@@ -619,9 +638,9 @@ describe('CircuitBreakerPolicy under concurrency', () => {
     await fail(breaker, 1); // second trial fails: re-opened
     expect(breaker.state).toBe('open');
     clock.advance(100);
-    expect(breaker.state).toBe('half-open');
     const newTrial = deferred();
     const newCall = breaker.execute(() => newTrial.promise);
+    expect(breaker.state).toBe('half-open');
     slowTrial.resolve('late');
     await slowCall;
     expect(breaker.state).toBe('half-open'); // not closed by the previous round
@@ -728,6 +747,11 @@ describe('CircuitBreakerPolicy with hostile callees', () => {
     const rejected = await settle(breaker, succeeding);
     expect((rejected.error as CircuitOpenError).retryAfterMs).toBe(60);
     clock.advance(60);
+    // The round's time is up, but only a call abandons it: a read still says half-open.
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.snapshot()).toMatchObject({ state: 'half-open', nextAttemptAt: null });
+    expect(changes.at(-1)).toMatchObject({ from: 'open', to: 'half-open' });
+    expect((await settle(breaker, succeeding)).error).toBeInstanceOf(CircuitOpenError);
     expect(breaker.state).toBe('open');
     expect(changes.at(-1)).toEqual({ name: 'pricing', from: 'half-open', to: 'open', at: 1_200, reason: 'half-open-timeout' });
     clock.advance(100);
@@ -822,7 +846,10 @@ describe('CircuitBreakerPolicy snapshot and events', () => {
       nextAttemptAt: 1_520,
       calls: { success: 1, failure: 2, ignored: 0, notPermitted: 1, slow: 0 },
     });
-    clock.advance(500);
+    clock.advance(600);
+    // A trial is due: the snapshot says so (nextAttemptAt in the past) and moves nothing.
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', openedAt: 1_020, nextAttemptAt: 1_520 });
+    startTrial(breaker, clock, 0);
     expect(breaker.snapshot()).toMatchObject({ state: 'half-open', openedAt: 1_020, nextAttemptAt: null });
   });
 
@@ -906,5 +933,261 @@ describe('CircuitBreakerPolicy durationHistogram', () => {
     expect(() => new CircuitBreakerPolicy({ name: 'p', durationBuckets: [10, 5] })).toThrow(
       'durationBuckets must be false or a non-empty ascending array of positive numbers (ms) (got array of 2)',
     );
+  });
+});
+
+describe('CircuitBreakerPolicy reads have no side effects', () => {
+  /** A shared store's sync that counts the trial leases it is asked for, granting them. */
+  function countingSync() {
+    const sync = { leases: 0, recordOutcome: () => undefined, acquireTrial: () => (sync.leases++, true) };
+    return sync;
+  }
+
+  it('reading state or snapshot() of an open breaker past its recovery time moves nothing and asks no store for a trial', async () => {
+    const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100 });
+    const sync = countingSync();
+    breaker.attachSync(sync);
+    await fail(breaker, 1);
+    clock.advance(250);
+    for (let i = 0; i < 3; i++) {
+      expect(breaker.state).toBe('open');
+      expect(breaker.trialDue).toBe(true);
+      expect(breaker.snapshot()).toMatchObject({ state: 'open', openedAt: 1_000, nextAttemptAt: 1_100 });
+    }
+    expect(breaker.snapshot().nextAttemptAt!).toBeLessThan(clock.now()); // a trial is due
+    expect(transitions(changes)).toEqual(['closed->open:failure-threshold@1000']);
+    expect(sync.leases).toBe(0);
+    // The next call starts the trial (and only it asks for the lease).
+    await expect(breaker.execute(succeeding)).resolves.toBe('ok');
+    expect(sync.leases).toBe(1);
+    expect(transitions(changes)).toEqual([
+      'closed->open:failure-threshold@1000',
+      'open->half-open:recovery-timeout@1250',
+      'half-open->closed:half-open-success@1250',
+    ]);
+  });
+
+  it('a half-open round whose trials are all taken and whose time ran out reads half-open until a call', async () => {
+    const { breaker, changes, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100, halfOpenMaxCalls: 2 });
+    await fail(breaker, 1);
+    startTrial(breaker, clock, 100);
+    startTrial(breaker, clock, 0);
+    clock.advance(500);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.snapshot()).toMatchObject({ state: 'half-open', nextAttemptAt: null });
+    expect(changes.at(-1)).toMatchObject({ to: 'half-open' });
+    expect((await settle(breaker, succeeding)).error).toBeInstanceOf(CircuitOpenError);
+    expect(changes.at(-1)).toMatchObject({ from: 'half-open', to: 'open', reason: 'half-open-timeout', at: 1_600 });
+  });
+});
+
+describe('CircuitBreakerPolicy isFailureResult', () => {
+  type Answer = { status: number };
+  const answer = (status: number) => (): Promise<Answer> => Promise.resolve({ status });
+  const serverError = (value: unknown): boolean => typeof value === 'object' && value !== null && (value as Answer).status >= 500;
+
+  it('counts a value the predicate flags as a failure, and still resolves the call with it', async () => {
+    const { breaker, outcomes, changes } = setup({ failureThreshold: 2, isFailureResult: serverError });
+    await expect(breaker.execute(answer(503))).resolves.toEqual({ status: 503 });
+    await expect(breaker.execute(answer(200))).resolves.toEqual({ status: 200 }); // resets the run
+    await expect(breaker.execute(answer(502))).resolves.toEqual({ status: 502 });
+    await expect(breaker.execute(answer(500))).resolves.toEqual({ status: 500 });
+    expect(breaker.state).toBe('open');
+    expect(transitions(changes)).toEqual(['closed->open:failure-threshold@1000']);
+    expect(breaker.snapshot().calls).toMatchObject({ success: 1, failure: 3 });
+    expect(outcomes.map((o) => o.outcome)).toEqual(['failure', 'success', 'failure', 'failure']);
+    expect(outcomes[0]).toEqual({ name: 'pricing', outcome: 'failure', durationMs: 0, result: { status: 503 } });
+    expect(outcomes[1]).toEqual({ name: 'pricing', outcome: 'success', durationMs: 0 });
+  });
+
+  it('a trial whose value is flagged re-opens the breaker; one that is not closes it', async () => {
+    const { breaker, clock, changes } = setup({ failureThreshold: 1, recoveryTimeout: 100, isFailureResult: serverError });
+    await breaker.execute(answer(503));
+    clock.advance(100);
+    await expect(breaker.execute(answer(503))).resolves.toEqual({ status: 503 });
+    expect(breaker.state).toBe('open');
+    clock.advance(100);
+    await breaker.execute(answer(204));
+    expect(transitions(changes).map((t) => t.split('@')[0])).toEqual([
+      'closed->open:failure-threshold',
+      'open->half-open:recovery-timeout',
+      'half-open->open:half-open-failure',
+      'open->half-open:recovery-timeout',
+      'half-open->closed:half-open-success',
+    ]);
+  });
+
+  it('counts the value as a failure when the predicate throws (as isFailure does), and only a truthy answer flags it', async () => {
+    const throwing = setup({ failureThreshold: 1, isFailureResult: () => { throw new Error('predicate bug'); } });
+    await expect(throwing.breaker.execute(succeeding)).resolves.toBe('ok');
+    expect(throwing.breaker.state).toBe('open');
+    const forgetful = setup({ failureThreshold: 1, isFailureResult: (() => undefined) as never });
+    await succeed(forgetful.breaker, 3);
+    expect(forgetful.breaker.state).toBe('closed');
+  });
+
+  it('is validated and known', () => {
+    expect(() => new CircuitBreakerPolicy({ name: 'p', isFailureResult: 'yes' as never })).toThrow(
+      'p.isFailureResult must be a function (got "yes")',
+    );
+    expect(new CircuitBreakerPolicy({ isFailureResult: serverError }).options.isFailureResult).toBe(serverError);
+    expect(DEFAULT_CIRCUIT_BREAKER_OPTIONS.isFailureResult).toBeUndefined();
+  });
+
+  it.each([true, false])('works the same on the fused path and the layered one (fuse: %s), with and without a timeout', async (fuse) => {
+    for (const withTimeout of [true, false]) {
+      const clock = new FakeClock(1_000);
+      const breaker = new CircuitBreakerPolicy({ name: 'b', failureThreshold: 2, isFailureResult: serverError, clock });
+      const policies = withTimeout ? [breaker, new TimeoutPolicy({ duration: 50, clock })] : [breaker, new BulkheadPolicy({ maxConcurrent: 5, clock })];
+      const stack = new ComposedPolicy(policies, 'stack', { fuse });
+      await expect(stack.execute(answer(500))).resolves.toEqual({ status: 500 });
+      await expect(stack.execute(answer(500))).resolves.toEqual({ status: 500 });
+      expect(breaker.state).toBe('open');
+      expect(breaker.snapshot().calls).toMatchObject({ success: 0, failure: 2 });
+      await expect(stack.execute(answer(200))).rejects.toBeInstanceOf(CircuitOpenError);
+    }
+  });
+
+  it('a flagged value fails each attempt of a retry, as a thrown error would', async () => {
+    const clock = new FakeClock(1_000);
+    const breaker = new CircuitBreakerPolicy({ name: 'b', failureThreshold: 3, isFailureResult: serverError, clock });
+    const retry = new RetryPolicy({ maxRetries: 2, baseDelay: 0, retryOnResult: serverError, clock });
+    const stack = new ComposedPolicy([retry, breaker, new TimeoutPolicy({ duration: 50, clock })], 'stack');
+    let attempts = 0;
+    const result = await stack.execute(() => (attempts++, Promise.resolve({ status: 503 })));
+    expect(result).toEqual({ status: 503 }); // retries ran out: the last result
+    expect(attempts).toBe(3);
+    expect(breaker.state).toBe('open');
+  });
+});
+
+describe('CircuitBreakerPolicy recoveryBackoff', () => {
+  /** Opens the breaker, then fails `rounds` trial rounds in a row; returns the open periods seen. */
+  async function reopen(breaker: CircuitBreakerPolicy, clock: FakeClock, rounds: number): Promise<number[]> {
+    await fail(breaker, 1);
+    const periods = [breaker.currentRecoveryTimeout];
+    for (let i = 0; i < rounds; i++) {
+      clock.advance(breaker.currentRecoveryTimeout);
+      await fail(breaker, 1);
+      periods.push(breaker.currentRecoveryTimeout);
+    }
+    return periods;
+  }
+
+  it('is off by default: every open period lasts recoveryTimeout', async () => {
+    const { breaker, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100 });
+    expect(await reopen(breaker, clock, 4)).toEqual([100, 100, 100, 100, 100]);
+    expect(DEFAULT_CIRCUIT_BREAKER_OPTIONS.recoveryBackoff).toBeUndefined();
+  });
+
+  it('multiplies the open period on each consecutive re-open, up to the cap', async () => {
+    const { breaker, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100, recoveryBackoff: { multiplier: 3, maxRecoveryTimeout: 2_000 } });
+    expect(await reopen(breaker, clock, 5)).toEqual([100, 300, 900, 2_000, 2_000, 2_000]);
+  });
+
+  it('reports the current period: nextAttemptAt, retryAfterMs, and no trial before it is over', async () => {
+    const { breaker, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100, recoveryBackoff: { maxRecoveryTimeout: 1_000 } });
+    await reopen(breaker, clock, 2); // 100, 200, then 400 (multiplier 2 by default)
+    const openedAt = clock.now();
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', openedAt, nextAttemptAt: openedAt + 400 });
+    clock.advance(399);
+    const { error } = await settle(breaker, succeeding);
+    expect((error as CircuitOpenError).retryAfterMs).toBe(1);
+    expect(breaker.trialDue).toBe(false);
+    clock.advance(1);
+    expect(breaker.trialDue).toBe(true);
+    await expect(breaker.execute(succeeding)).resolves.toBe('ok');
+  });
+
+  it('an abandoned round (half-open timeout) counts as a re-open; a half-open round still times out after recoveryTimeout', async () => {
+    const { breaker, clock, changes } = setup({ failureThreshold: 1, recoveryTimeout: 100, recoveryBackoff: { maxRecoveryTimeout: 1_000 } });
+    await fail(breaker, 1);
+    startTrial(breaker, clock, 100);
+    clock.advance(100);
+    await settle(breaker, succeeding);
+    expect(changes.at(-1)).toMatchObject({ from: 'half-open', to: 'open', reason: 'half-open-timeout' });
+    expect(breaker.currentRecoveryTimeout).toBe(200);
+  });
+
+  it.each([
+    ['closing after a successful trial', async (breaker: CircuitBreakerPolicy, clock: FakeClock) => {
+      clock.advance(breaker.currentRecoveryTimeout);
+      await succeed(breaker, 1);
+    }],
+    ['reset()', async (breaker: CircuitBreakerPolicy) => breaker.reset()],
+    ['disable() then reset()', async (breaker: CircuitBreakerPolicy) => {
+      breaker.disable();
+      expect(breaker.currentRecoveryTimeout).toBe(100);
+      breaker.reset();
+    }],
+    ['a remote close', async (breaker: CircuitBreakerPolicy) => breaker.applyRemote('closed')],
+  ])('starts again from recoveryTimeout after %s', async (_, close) => {
+    const { breaker, clock } = setup({ failureThreshold: 1, recoveryTimeout: 100, recoveryBackoff: { maxRecoveryTimeout: 10_000 } });
+    expect(await reopen(breaker, clock, 3)).toEqual([100, 200, 400, 800]);
+    await close(breaker, clock);
+    expect(breaker.state).toBe('closed');
+    expect(await reopen(breaker, clock, 1)).toEqual([100, 200]);
+  });
+
+  it('takes the cluster count of re-opens from a shared store (applyRemote)', () => {
+    const { breaker, clock } = setup({ recoveryTimeout: 100, recoveryBackoff: { maxRecoveryTimeout: 10_000 } });
+    breaker.applyRemote('open', clock.now(), 3);
+    expect(breaker.currentRecoveryTimeout).toBe(800);
+    expect(breaker.snapshot().nextAttemptAt).toBe(clock.now() + 800);
+    breaker.applyRemote('open', clock.now());
+    expect(breaker.currentRecoveryTimeout).toBe(800); // no count given: kept
+  });
+
+  it('matches min(maxRecoveryTimeout, recoveryTimeout * multiplier^n) for any run of failed and successful rounds (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.double({ min: 1, max: 5, noNaN: true }),
+        fc.integer({ min: 0, max: 50_000 }),
+        fc.array(fc.boolean(), { maxLength: 30 }),
+        async (recoveryTimeout, multiplier, extra, rounds) => {
+          const maxRecoveryTimeout = recoveryTimeout + extra;
+          const clock = new FakeClock(0);
+          const breaker = new CircuitBreakerPolicy({ failureThreshold: 1, recoveryTimeout, recoveryBackoff: { multiplier, maxRecoveryTimeout }, clock });
+          await fail(breaker, 1);
+          let reopens = 0;
+          for (const trialFails of rounds) {
+            expect(breaker.state).toBe('open');
+            expect(breaker.currentRecoveryTimeout).toBe(Math.min(maxRecoveryTimeout, recoveryTimeout * multiplier ** reopens));
+            expect(breaker.currentRecoveryTimeout).toBeLessThanOrEqual(maxRecoveryTimeout);
+            clock.advance(breaker.currentRecoveryTimeout);
+            if (trialFails) {
+              await fail(breaker, 1);
+              reopens++;
+            } else {
+              await succeed(breaker, 1);
+              await fail(breaker, 1); // opens afresh, from closed
+              reopens = 0;
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each<[string, unknown, string]>([
+    ['no cap', { multiplier: 2 }, 'cb.recoveryBackoff.maxRecoveryTimeout is required (the longest open period, in ms) (got undefined)'],
+    ['a cap below recoveryTimeout', { maxRecoveryTimeout: 50 }, 'cb.recoveryBackoff.maxRecoveryTimeout must be at least recoveryTimeout (100) (got 50)'],
+    ['a cap beyond the longest timer', { maxRecoveryTimeout: 3e9 }, 'cb.recoveryBackoff.maxRecoveryTimeout must be at most 2147483647 ms (the longest timer delay) (got 3000000000)'],
+    ['a shrinking multiplier', { multiplier: 0.5, maxRecoveryTimeout: 1_000 }, 'cb.recoveryBackoff.multiplier must be a number >= 1 (got 0.5)'],
+    ['an unknown key', { maxRecoveryTimeout: 1_000, jitter: 'full' }, 'cb.recoveryBackoff.jitter is not a known option (known: multiplier, maxRecoveryTimeout) (got "full")'],
+    ['not an object', 5, 'cb.recoveryBackoff must be an object (got 5)'],
+  ])('refuses %s', (_, recoveryBackoff, message) => {
+    expect(() => new CircuitBreakerPolicy({ name: 'cb', recoveryTimeout: 100, recoveryBackoff: recoveryBackoff as never })).toThrow(message);
+  });
+
+  it('checks the cap against the default recoveryTimeout when none is given', () => {
+    expect(() => new CircuitBreakerPolicy({ name: 'cb', recoveryBackoff: { maxRecoveryTimeout: 10_000 } })).toThrow(
+      'cb.recoveryBackoff.maxRecoveryTimeout must be at least recoveryTimeout (30000) (got 10000)',
+    );
+    const options = new CircuitBreakerPolicy({ recoveryBackoff: { maxRecoveryTimeout: 60_000 } }).options;
+    expect(options.recoveryBackoff).toEqual({ multiplier: 2, maxRecoveryTimeout: 60_000 });
+    expect(Object.isFrozen(options.recoveryBackoff)).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import { createWithoutStack } from '../errors/resilience.error.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
 import { BasePolicy } from '../policy/base.policy.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import { anyResult } from '../policy/emitted-values.js';
 import { WITHDRAWN_CALL } from '../policy/withdrawn-call.js';
 import type { BreakerStrategy } from './breaker-strategy.interface.js';
 import type { CircuitBreakerSync } from './circuit-breaker-sync.interface.js';
@@ -46,8 +47,9 @@ export type CircuitBreakerPolicyOptions = CircuitBreakerOptions & {
 /**
  * Stops calling a failing dependency for a while, then lets a few trial calls decide whether it has
  * recovered. Closed -> open on consecutive failures (or, with a `window`, on failure / slow-call
- * rates); open -> half-open once `recoveryTimeout` has passed, observed lazily on the next access
- * (no breaker ever owns a timer); half-open -> closed or open on the trial calls' verdict.
+ * rates); open -> half-open once `recoveryTimeout` has passed, on the next call (no breaker ever
+ * owns a timer, and reading one never moves it); half-open -> closed or open on the trial calls'
+ * verdict.
  *
  * Every state change bumps a generation number that each call captures when admitted: an outcome
  * from an earlier generation (a call admitted while closed that fails after the breaker opened, a
@@ -80,7 +82,11 @@ export class CircuitBreakerPolicy extends BasePolicy {
   private readonly strategy: BreakerStrategy;
   private readonly ignore: readonly ErrorClass[];
   private readonly isFailure: (error: unknown) => boolean;
+  private readonly isFailureResult: ((value: unknown) => boolean) | undefined;
+  /** True with `isFailureResult` (see `ResiliencePolicy.inspectsResults`). */
+  readonly inspectsResults: boolean;
   private readonly recoveryTimeout: number;
+  private readonly recoveryBackoff: ResolvedCircuitBreakerOptions['recoveryBackoff'];
   private readonly halfOpenMaxCalls: number;
   private readonly slowCallDurationThreshold: number;
 
@@ -90,6 +96,10 @@ export class CircuitBreakerPolicy extends BasePolicy {
   private current: CircuitBreakerState = 'closed';
   private generation = 0;
   private openedAt: number | null = null;
+  /** How long the current (or last) open period lasts: `recoveryTimeout`, grown by `recoveryBackoff`. */
+  private openDuration: number;
+  /** Re-opens from half-open in a row since the breaker last closed (what `recoveryBackoff` grows with). */
+  private reopens = 0;
   private halfOpenSince = 0;
   /** Trial permits of the current half-open round: admitted and not released (an ignored outcome releases one). */
   private trialPermits = 0;
@@ -119,7 +129,11 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.critical = resolved.critical;
     this.ignore = resolved.ignore;
     this.isFailure = resolved.isFailure;
+    this.isFailureResult = resolved.isFailureResult;
+    this.inspectsResults = resolved.isFailureResult !== undefined;
     this.recoveryTimeout = resolved.recoveryTimeout;
+    this.recoveryBackoff = resolved.recoveryBackoff;
+    this.openDuration = resolved.recoveryTimeout;
     this.halfOpenMaxCalls = resolved.halfOpenMaxCalls;
     this.slowCallDurationThreshold = resolved.slowCallDurationThreshold;
     this.strategy = createStrategy(resolved);
@@ -127,10 +141,29 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.timed = this.durations !== undefined || resolved.window !== undefined || Number.isFinite(resolved.slowCallDurationThreshold);
   }
 
-  /** The current state; an open breaker whose recovery timeout has passed reads (and becomes) half-open. */
+  /**
+   * The current state. A read never moves the breaker: an open breaker whose recovery time has
+   * passed still reads `open` (see `trialDue`) until a call starts the trial.
+   */
   get state(): CircuitBreakerState {
-    this.refreshState(this.clock.now());
     return this.current;
+  }
+
+  /**
+   * Whether the breaker is open and its recovery time has passed, so that the next call starts a
+   * half-open round (with a shared store: asks for the cluster's trial lease first). A read.
+   */
+  get trialDue(): boolean {
+    return this.current === 'open' && this.clock.now() >= this.openedAt! + this.openDuration;
+  }
+
+  /**
+   * How long the breaker stays open this time (the current or last open period), in ms:
+   * `recoveryTimeout`, or with `recoveryBackoff` `recoveryTimeout * multiplier^n` after n re-opens
+   * in a row, capped at `maxRecoveryTimeout`.
+   */
+  get currentRecoveryTimeout(): number {
+    return this.openDuration;
   }
 
   run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
@@ -149,7 +182,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
     }
     return promise.then(
       (value) => {
-        this.record(undefined, false, generation, startedAt, scope);
+        this.record(value, false, generation, startedAt, scope);
         return value;
       },
       (error: unknown) => {
@@ -186,20 +219,23 @@ export class CircuitBreakerPolicy extends BasePolicy {
   admittedAt = NaN;
 
   /**
-   * @internal Books the outcome of an admitted call: `threw` with the error, or a success. A call
-   * its caller cancelled (an unsubscribe, an aborted caller signal) says nothing about the
-   * dependency's health: neither success nor failure. Timeouts are failures.
+   * @internal Books the outcome of an admitted call: `threw` with the error as `outcome`, else the
+   * value it resolved with (a success, unless `isFailureResult` says otherwise). A call its caller
+   * cancelled (an unsubscribe, an aborted caller signal) says nothing about the dependency's
+   * health: neither success nor failure. Timeouts are failures.
    */
-  record(error: unknown, threw: boolean, generation: number, startedAt: number, scope: ExecutionScope): void {
-    if (threw && error === WITHDRAWN_CALL) {
+  record(outcome: unknown, threw: boolean, generation: number, startedAt: number, scope: ExecutionScope): void {
+    if (threw && outcome === WITHDRAWN_CALL) {
       this.withdraw(generation);
       return;
     }
     if (!threw) {
-      this.complete('success', generation, startedAt, undefined, false);
+      // Without a result predicate a value costs nothing more than a success did.
+      if (this.isFailureResult === undefined || !this.rejectsResult(outcome)) this.complete('success', generation, startedAt, undefined, false);
+      else this.complete('failure', generation, startedAt, outcome, false);
       return;
     }
-    this.complete(isCancellation(error, scope) ? 'ignored' : this.classify(error), generation, startedAt, error, true);
+    this.complete(isCancellation(outcome, scope) ? 'ignored' : this.classify(outcome), generation, startedAt, outcome, true);
   }
 
   /** @internal The state generation: outcomes of calls admitted in an earlier one are not applied. */
@@ -256,14 +292,16 @@ export class CircuitBreakerPolicy extends BasePolicy {
   /**
    * Applies a state decided elsewhere (another replica, through a shared store), with reason
    * `remote`. `openedAt` (this breaker's clock) dates an `open` state, so every replica half-opens
-   * at the same time; a breaker already in the state only takes the date. A `half-open` state is
-   * not applied: the replica that holds the trial runs the round, the others stay open until its
-   * verdict arrives.
+   * at the same time; a breaker already in the state only takes the date. `reopens`, when given,
+   * is the cluster's count of re-opens in a row, so that every replica's open period grows alike
+   * with `recoveryBackoff`. A `half-open` state is not applied: the replica that holds the trial
+   * runs the round, the others stay open until its verdict arrives.
    */
-  applyRemote(to: Exclude<CircuitBreakerState, 'half-open'>, openedAt?: number): void {
+  applyRemote(to: Exclude<CircuitBreakerState, 'half-open'>, openedAt?: number, reopens?: number): void {
     const now = this.clock.now();
     if (to === 'open' || to === 'forced-open') {
       const at = openedAt ?? now;
+      if (reopens !== undefined) this.setReopens(reopens);
       if (this.current === to) {
         this.openedAt = at;
         return;
@@ -298,9 +336,13 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.timed = true;
   }
 
+  /**
+   * The state and recent calls, as health, dashboards and metrics show them. A read: it moves
+   * nothing, emits nothing and asks no store for anything; an open breaker past its recovery time
+   * reports `open` with `nextAttemptAt` in the past (a trial is due; the next call starts it).
+   */
   snapshot(): CircuitBreakerSnapshot {
     const now = this.clock.now();
-    this.refreshState(now);
     const window = this.strategy.window;
     window.refresh(now);
     const total = window.total;
@@ -323,9 +365,19 @@ export class CircuitBreakerPolicy extends BasePolicy {
       failureRate: percent(window.failures, total),
       slowCallRate: percent(window.slow, total),
       openedAt: wallTime(this.clock, this.openedAt),
-      nextAttemptAt: state === 'open' ? wallTime(this.clock, this.openedAt! + this.recoveryTimeout) : null,
+      nextAttemptAt: state === 'open' ? wallTime(this.clock, this.openedAt! + this.openDuration) : null,
       calls,
     };
+  }
+
+  /** A throwing `isFailureResult` counts the value as a failure, as a throwing `isFailure` does. */
+  private rejectsResult(value: unknown): boolean {
+    try {
+      // An Observable's subscription counts as a failure when any value it emitted does.
+      return anyResult(value, this.isFailureResult!);
+    } catch {
+      return true;
+    }
   }
 
   /** Never throws: a hostile `ignore` class or `isFailure` counts the error as a failure. */
@@ -343,12 +395,16 @@ export class CircuitBreakerPolicy extends BasePolicy {
     }
   }
 
-  /** Applies the time-driven transitions that would have happened by `now`. */
+  /**
+   * Applies the time-driven transitions that would have happened by `now`. Only a call does this
+   * (`admit`): reads report the stored state, so that a health check or a scrape never takes the
+   * cluster's trial lease or starts a round no call will run.
+   */
   private refreshState(now: number): void {
     const state = this.current;
     if (state === 'open') {
       // With a shared store, one replica at a time runs the trial round (the store's lease).
-      if (now >= this.openedAt! + this.recoveryTimeout && (this.sync === undefined || this.sync.acquireTrial())) this.toHalfOpen(now);
+      if (now >= this.openedAt! + this.openDuration && (this.sync === undefined || this.sync.acquireTrial())) this.toHalfOpen(now);
     } else if (state === 'half-open') {
       if (this.trialPermits >= this.halfOpenMaxCalls && now >= this.halfOpenSince + this.recoveryTimeout) {
         this.open(now, 'half-open-timeout');
@@ -380,12 +436,13 @@ export class CircuitBreakerPolicy extends BasePolicy {
   private retryAfter(state: CircuitBreakerState, now: number): number {
     // Past the recovery timeout an open breaker is waiting for another replica's trial: any moment.
     // Whole milliseconds, rounded up: the monotonic clock reads fractions, and never too early.
-    if (state === 'open') return Math.ceil(Math.max(0, this.openedAt! + this.recoveryTimeout - now));
+    if (state === 'open') return Math.ceil(Math.max(0, this.openedAt! + this.openDuration - now));
     if (state === 'half-open') return Math.ceil(Math.max(0, this.halfOpenSince + this.recoveryTimeout - now));
     return Infinity;
   }
 
-  private complete(outcome: CompletedOutcome, generation: number, startedAt: number, error: unknown, threw: boolean): void {
+  /** `detail`: what the call threw (`threw`), or the value `isFailureResult` counted as a failure. */
+  private complete(outcome: CompletedOutcome, generation: number, startedAt: number, detail: unknown, threw: boolean): void {
     // An untimed call (NaN start) reads the clock only if it may open the breaker.
     const untimed = startedAt !== startedAt;
     const now = untimed && outcome !== 'failure' ? NaN : this.clock.now();
@@ -397,7 +454,14 @@ export class CircuitBreakerPolicy extends BasePolicy {
     else this.ignoredCalls++;
     if (slow) this.slowCalls++;
     if (this.callOutcomes.hasListeners) {
-      this.callOutcomes.emit(threw ? { name: this.name, outcome, durationMs, error } : { name: this.name, outcome, durationMs });
+      const name = this.name;
+      this.callOutcomes.emit(
+        threw
+          ? { name, outcome, durationMs, error: detail }
+          : outcome === 'failure'
+            ? { name, outcome, durationMs, result: detail }
+            : { name, outcome, durationMs },
+      );
     }
     // The state is the one the call was admitted in only while the generation is unchanged.
     if (generation === this.generation) this.apply(outcome, slow, now);
@@ -433,8 +497,22 @@ export class CircuitBreakerPolicy extends BasePolicy {
   }
 
   private open(now: number, reason: CircuitBreakerTransitionReason): void {
+    // A trial round that failed (or was abandoned) re-opens for longer, with `recoveryBackoff`.
+    this.setReopens(this.current === 'half-open' ? this.reopens + 1 : 0);
     this.openedAt = now;
     this.transition('open', now, reason);
+  }
+
+  private setReopens(reopens: number): void {
+    this.reopens = reopens;
+    const backoff = this.recoveryBackoff;
+    if (backoff === undefined || reopens === 0) {
+      this.openDuration = this.recoveryTimeout;
+      return;
+    }
+    // An overflowing power is Infinity: the cap holds.
+    const grown = this.recoveryTimeout * backoff.multiplier ** reopens;
+    this.openDuration = grown < backoff.maxRecoveryTimeout ? grown : backoff.maxRecoveryTimeout;
   }
 
   private toHalfOpen(now: number): void {
@@ -446,6 +524,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
   /** The one place the state changes; events go out after every field is consistent. */
   private transition(to: CircuitBreakerState, now: number, reason: CircuitBreakerTransitionReason): void {
     const from = this.current;
+    // Closed (or disabled, or reset) again: the next open period is `recoveryTimeout` again.
+    if (to === 'closed' || to === 'disabled') this.setReopens(0);
     this.current = to;
     this.generation++;
     this.trialPermits = 0;

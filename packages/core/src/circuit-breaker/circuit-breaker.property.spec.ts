@@ -56,8 +56,8 @@ class ReferenceBreaker {
     this.now += ms;
   }
 
-  /** What reading the state does: an open breaker past its recovery timeout is half-open. */
-  look(): void {
+  /** What a call does first: an open breaker past its recovery timeout becomes half-open (reads move nothing). */
+  private startTrialsIfDue(): void {
     if (this.state === 'open' && this.now >= this.openedAt! + this.config.recoveryTimeout) {
       this.state = 'half-open';
       this.trials = [];
@@ -66,7 +66,7 @@ class ReferenceBreaker {
   }
 
   call(failure: boolean, duration: number): CallResult {
-    this.look();
+    this.startTrialsIfDue();
     if (this.state === 'open') {
       this.calls.notPermitted++;
       return { admitted: false, retryAfterMs: this.openedAt! + this.config.recoveryTimeout - this.now };
@@ -249,7 +249,6 @@ async function check(config: Config, steps: Step[]): Promise<void> {
       }
     }
     expect(clock.now()).toBe(model.now);
-    model.look();
     expect(breaker.state).toBe(model.state);
     const snapshot = breaker.snapshot();
     expect(snapshot).toEqual(model.expectedSnapshot('model'));

@@ -290,6 +290,22 @@ describe('KeyedCircuitBreakers: idle keys, dropped lazily', () => {
     expect(removed).toEqual(['a:idle']);
   });
 
+  it('with recoveryBackoff, keeps an unused open breaker as long as its longest open period', async () => {
+    const clock = new FakeClock();
+    const { keyed, removed } = family(clock, { keyIdleTimeout: MINUTE, recoveryTimeout: MINUTE, recoveryBackoff: { maxRecoveryTimeout: 8 * MINUTE } });
+    const a = keyed.get('a');
+    await fail(a);
+    clock.advance(MINUTE);
+    await fail(a); // a failed trial: open again, for 2 minutes this time
+    expect(a.currentRecoveryTimeout).toBe(2 * MINUTE);
+    clock.advance(7 * MINUTE);
+    keyed.get('b');
+    expect(removed).toEqual([]);
+    clock.advance(MINUTE);
+    keyed.get('b');
+    expect(removed).toEqual(['a:idle']);
+  });
+
   it('counts a state change as a use', async () => {
     const clock = new FakeClock();
     const { keyed, removed } = family(clock, { keyIdleTimeout: 10 * MINUTE, recoveryTimeout: MINUTE });
@@ -368,6 +384,8 @@ describe('KeyedCircuitBreakers: the family as a whole', () => {
     expect(keyed.state).toBe('forced-open');
     keyed.get('c').reset();
     clock.advance(30_000);
+    expect(keyed.state).toBe('open'); // a trial is due, but reading the family starts none
+    void keyed.get('b').execute(() => new Promise<never>(() => undefined));
     expect(keyed.state).toBe('half-open');
   });
 

@@ -1,7 +1,8 @@
 import { systemClock, type Clock } from '../clock/clock.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { EventEmitter, type Disposable, type Event } from '../events/event-emitter.js';
-import { checkBoolean, checkFunction, checkObject, checkPositiveInteger } from '../validation/option-validators.js';
+import { MAX_KEYS, MAX_TIMER_DELAY_MS } from '../validation/option-limits.js';
+import { checkAtMost, checkBoolean, checkFunction, checkObject, checkPositiveInteger } from '../validation/option-validators.js';
 import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, validateCircuitBreakerOptions, type CircuitBreakerState } from './circuit-breaker.options.js';
 import { CircuitBreakerPolicy, type CircuitBreakerPolicyOptions } from './circuit-breaker.policy.js';
 import { RecencyList, type RecencyNode } from './recency-list.js';
@@ -30,6 +31,8 @@ export interface KeyedCircuitBreakersOptions {
   readonly clock?: Clock;
   /** Whether the family is critical to health (an open key takes it `down`), as its breakers' option. Default false. */
   readonly critical?: boolean;
+  /** Whether its breakers judge returned values (`isFailureResult`), as `ResiliencePolicy.inspectsResults`. Default false. */
+  readonly inspectsResults?: boolean;
 }
 
 /** Severity of each state in a family's aggregate: `disabled` only when every key is. */
@@ -94,7 +97,8 @@ class KeyEntry implements RecencyNode<KeyEntry> {
  *   none is closed, the least recently used open one, then one forced open or disabled;
  * - a closed breaker unused for `idleTimeoutMs` is dropped, checked lazily on `get` and `list`
  *   (only the least recently used entries are looked at: O(1) amortised). An open or half-open
- *   breaker is kept until it has also been unused for its `recoveryTimeout` (dropping it earlier
+ *   breaker is kept until it has also been unused for its longest open period (`recoveryTimeout`,
+ *   or `recoveryBackoff.maxRecoveryTimeout`) (dropping it earlier
  *   would let the failing key straight through again); one forced open or disabled by hand is
  *   never dropped for idleness.
  * Any state change counts as a use. `forceOpen`, `disable` and `reset` apply to every key, and
@@ -106,6 +110,8 @@ export class KeyedCircuitBreakers {
   readonly idleTimeoutMs: number;
   /** Reported in health: an open or forced-open key of a critical family takes the status `down`. */
   readonly critical: boolean;
+  /** Whether its breakers judge returned values (`isFailureResult`). */
+  readonly inspectsResults: boolean;
 
   private readonly created = new EventEmitter<CircuitBreakerPolicy>();
   private readonly removed = new EventEmitter<KeyedCircuitBreakerRemoval>();
@@ -133,7 +139,9 @@ export class KeyedCircuitBreakers {
     checkFunction(`${path}.create`, options.create);
     if (options.create === undefined) throw new InvalidOptionsError(`${path}.create`, 'is required', undefined);
     checkPositiveInteger(`${path}.maxKeys`, options.maxKeys);
+    checkAtMost(`${path}.maxKeys`, options.maxKeys, MAX_KEYS, ' (each key keeps a breaker in memory)');
     checkPositiveInteger(`${path}.idleTimeoutMs`, options.idleTimeoutMs);
+    checkAtMost(`${path}.idleTimeoutMs`, options.idleTimeoutMs, MAX_TIMER_DELAY_MS, ' ms (the longest timer delay)');
     checkBoolean(`${path}.critical`, options.critical);
     this.name = name;
     this.factory = options.create;
@@ -141,6 +149,7 @@ export class KeyedCircuitBreakers {
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_CIRCUIT_BREAKER_OPTIONS.keyIdleTimeout;
     this.clock = options.clock ?? systemClock;
     this.critical = options.critical === true;
+    this.inspectsResults = options.inspectsResults === true;
   }
 
   /**
@@ -159,6 +168,7 @@ export class KeyedCircuitBreakers {
       idleTimeoutMs: options.keyIdleTimeout,
       clock: options.clock,
       critical: options.critical,
+      inspectsResults: options.isFailureResult !== undefined,
     });
   }
 
@@ -282,7 +292,8 @@ export class KeyedCircuitBreakers {
     }
     if (this.manual === 'forced-open') breaker.forceOpen();
     else if (this.manual === 'disabled') breaker.disable();
-    const entry = new KeyEntry(key, breaker, Math.max(this.idleTimeoutMs, breaker.options.recoveryTimeout), now);
+    const longestOpen = breaker.options.recoveryBackoff?.maxRecoveryTimeout ?? breaker.options.recoveryTimeout;
+    const entry = new KeyEntry(key, breaker, Math.max(this.idleTimeoutMs, longestOpen), now);
     this.entries.set(key, entry);
     this.tiers[tierOf(breaker.state)].unshift(entry);
     entry.subscription = breaker.onStateChange((change) => this.moved(entry, change.to));

@@ -119,7 +119,7 @@ export class FusedPipeline {
       if (!retry.acceptsResult(value)) return this.continueRetry<T>(retry, value, false, call.operation, call.scope, call.args, call.thisArg, call.key);
       retry.succeeded(value);
     }
-    return this.fallback === undefined ? value : this.fallback.remember(call.key, value);
+    return this.fallback === undefined ? value : this.fallback.accept(call.key, value, call.args, call.thisArg);
   }
 
   /** The rest of a call whose first attempt failed (or was refused): retries, then the fallback. */
@@ -150,7 +150,7 @@ export class FusedPipeline {
     const fallback = this.fallback;
     if (fallback === undefined) return result;
     return result.then(
-      (value) => fallback.remember(key, value),
+      (value) => fallback.accept(key, value, args, thisArg),
       (error: unknown) => fallback.recover(error, args, key, thisArg, scope) as T | Promise<T>,
     );
   }
@@ -192,7 +192,7 @@ class FusedCall<T> extends TimedScope {
   valueUntimed(value: T): T | Promise<T> {
     this.dispose();
     this.pipeline.bulkhead?.release();
-    this.pipeline.breaker?.record(undefined, false, this.generation, this.startedAt, this.scope);
+    this.pipeline.breaker?.record(value, false, this.generation, this.startedAt, this.scope);
     return this.pipeline.succeeded(this, value);
   }
 
@@ -208,7 +208,7 @@ class FusedCall<T> extends TimedScope {
     // when the timeout already gave up on it.
     this.pipeline.bulkhead?.release();
     if (!this.finish()) return;
-    this.pipeline.breaker?.record(undefined, false, this.generation, this.startedAt, this.scope);
+    this.pipeline.breaker?.record(value, false, this.generation, this.startedAt, this.scope);
     this.resolve(this.pipeline.succeeded(this, value));
   }
 

@@ -52,7 +52,7 @@ describe('fallback options', () => {
       'fallbacks.pricing.staleIfError.maxAgeMs is not a known option (known: maxAge, maxEntries, map) (got 5)',
     );
     expect(messageOf(() => validateFallbackOptions({ vaule: 1 }, path))).toBe(
-      'fallbacks.pricing.vaule is not a known option (known: value, handler, on, staleIfError, key) (got 1)',
+      'fallbacks.pricing.vaule is not a known option (known: value, handler, on, onResult, staleIfError, key) (got 1)',
     );
     expect(messageOf(() => validateFallbackOptions({ on: 'TimeoutError' }, path))).toBe(
       'fallbacks.pricing.on must be an array of error classes or a predicate function (got "TimeoutError")',

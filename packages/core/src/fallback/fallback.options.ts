@@ -1,27 +1,29 @@
 import type { Clock } from '../clock/clock.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { ErrorClass } from '../policy/policy.interface.js';
+import { MAX_STALE_ENTRIES } from '../validation/option-limits.js';
 import {
+  checkAtMost,
   checkFunction,
   checkKnownKeys,
   checkObject,
+  checkPositiveDuration,
   checkPositiveInteger,
-  checkPositiveNumber,
 } from '../validation/option-validators.js';
 
 /** What a `staleIfError.map` learns about the stale value it is given. */
 export interface StaleInfo {
   /** How old the value is, in ms on the policy clock. */
   readonly ageMs: number;
-  /** The failure the stale value stands in for. */
+  /** The failure the stale value stands in for: the error, or the value `onResult` rejected. */
   readonly error: unknown;
 }
 
 /** Serve the last successful result for the same arguments when a call fails. */
 export interface StaleIfErrorOptions<T = unknown> {
-  /** Oldest result still served, in ms. Required, positive. */
+  /** Oldest result still served, in ms. Required, positive, at most 2^31 - 1 (about 24.8 days). */
   maxAge: number;
-  /** Argument lists remembered (least recently used evicted first). Default 1000. */
+  /** Argument lists remembered (least recently used evicted first). Default 1000; at most 1 000 000. */
   maxEntries?: number;
   /**
    * Applied to a stale value before it is returned, so callers can tell it apart from a fresh one
@@ -39,6 +41,14 @@ export interface FallbackOptions<T = unknown> {
   handler?: (...argsThenError: any[]) => T | PromiseLike<T>;
   /** Which errors fall back: error classes (`instanceof`) or a predicate. Default: every error. */
   on?: ErrorClass[] | ((error: unknown) => boolean);
+  /**
+   * `true` makes a resolved value fall back as a failure would (a degraded answer, an empty list):
+   * stale value, else `handler(...args, value)` (the rejected value in the error's place), else
+   * `value`; with none of those the call resolves with the value as it is. A rejected value is never
+   * remembered by `staleIfError`. A predicate that throws keeps the value (as a throwing `on` keeps
+   * the error). Events and counters give the reason `'result'`. Default: every value is kept.
+   */
+  onResult?: (value: T) => boolean;
   /** Serve the last good result for the same arguments, no older than `maxAge` ms. */
   staleIfError?: StaleIfErrorOptions<T>;
   /** `staleIfError` cache key of the call's arguments. Default: `JSON.stringify(args)`. */
@@ -58,7 +68,7 @@ export interface FallbackPolicyOptions<T = unknown> extends FallbackOptions<T> {
 
 export const DEFAULT_STALE_MAX_ENTRIES = 1000;
 
-const KNOWN_KEYS: readonly string[] = ['name', 'clock', 'validationPath', 'value', 'handler', 'on', 'staleIfError', 'key'];
+const KNOWN_KEYS: readonly string[] = ['name', 'clock', 'validationPath', 'value', 'handler', 'on', 'onResult', 'staleIfError', 'key'];
 const STALE_KEYS: readonly string[] = ['maxAge', 'maxEntries', 'map'];
 
 /**
@@ -77,6 +87,7 @@ export function validateFallbackOptions(options: unknown, path: string): void {
   checkFunction(`${path}.handler`, record['handler']);
   checkFunction(`${path}.key`, record['key']);
   checkOn(`${path}.on`, record['on']);
+  checkFunction(`${path}.onResult`, record['onResult']);
   checkStaleIfError(`${path}.staleIfError`, record['staleIfError']);
 }
 
@@ -94,7 +105,8 @@ function checkStaleIfError(path: string, stale: unknown): void {
   checkKnownKeys(path, record, STALE_KEYS);
   // Unlike other durations maxAge has no default: serving arbitrarily old data must be a choice.
   if (record['maxAge'] === undefined) throw new InvalidOptionsError(`${path}.maxAge`, 'must be a positive number', undefined);
-  checkPositiveNumber(`${path}.maxAge`, record['maxAge']);
+  checkPositiveDuration(`${path}.maxAge`, record['maxAge']);
   checkPositiveInteger(`${path}.maxEntries`, record['maxEntries']);
+  checkAtMost(`${path}.maxEntries`, record['maxEntries'], MAX_STALE_ENTRIES, ' (each entry keeps a result in memory)');
   checkFunction(`${path}.map`, record['map']);
 }

@@ -5,6 +5,10 @@ import { ExecutionScope } from '../context/execution-scope.js';
 import { BulkheadFullError } from '../errors/bulkhead-full.error.js';
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { TimeoutError } from '../errors/timeout.error.js';
+import { CircuitBreakerPolicy } from '../circuit-breaker/circuit-breaker.policy.js';
+import { ComposedPolicy } from '../composition/compose-policies.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
+import { TimeoutPolicy } from '../timeout/timeout.policy.js';
 import { fallbackReason } from './fallback-reason.js';
 import { FallbackPolicy, type FallbackEvent } from './fallback.policy.js';
 
@@ -43,7 +47,7 @@ describe('FallbackPolicy', () => {
       await expect(policy.execute(() => { throw new Error('sync'); })).resolves.toBe(fallbackValue);
       await expect(policy.execute(() => { throw 'a string'; })).resolves.toBe(fallbackValue);
       await expect(policy.execute(fail(undefined))).resolves.toBe(fallbackValue);
-      expect(policy.fallbackCounts).toEqual({ circuit_open: 0, timeout: 0, bulkhead_full: 0, error: 4 });
+      expect(policy.fallbackCounts).toEqual({ circuit_open: 0, timeout: 0, bulkhead_full: 0, error: 4, result: 0 });
     });
 
     it('treats an explicit `value: undefined` as a value', async () => {
@@ -336,7 +340,7 @@ describe('FallbackPolicy', () => {
         { name: 'pricing', source: 'handler', reason: 'error', error: 'str' },
       ]);
       expect(events.every((e) => !('ageMs' in e))).toBe(true);
-      expect(policy.fallbackCounts).toEqual({ circuit_open: 1, timeout: 2, bulkhead_full: 1, error: 2 });
+      expect(policy.fallbackCounts).toEqual({ circuit_open: 1, timeout: 2, bulkhead_full: 1, error: 2, result: 0 });
       expect(policy.fallbackCount).toBe(6);
 
       subscription.dispose();
@@ -403,5 +407,80 @@ describe('FallbackPolicy and cancellation', () => {
       return Promise.reject(timeout);
     };
     await expect(policy.run(timingOut, scope)).resolves.toBe('fallback');
+  });
+});
+
+describe('FallbackPolicy onResult', () => {
+  type Quote = { price: number | null; degraded?: boolean };
+  const degraded = (value: unknown): boolean => typeof value === 'object' && value !== null && (value as Quote).degraded === true;
+  const quote = (price: number | null, isDegraded = false) => (): Promise<Quote> => Promise.resolve({ price, degraded: isDegraded });
+
+  it('falls back on a value it rejects: the handler gets the arguments, then the value in the error’s place', async () => {
+    const clock = new FakeClock();
+    const handler = jest.fn((sku: string, rejected: unknown) => ({ price: 1, from: `${sku}:${JSON.stringify(rejected)}` }));
+    const policy = new FallbackPolicy({ name: 'pricing', handler, onResult: degraded, clock });
+    const events: FallbackEvent[] = [];
+    policy.onFallback((event) => events.push(event));
+    const rejected = { price: null, degraded: true };
+    await expect(policy.run(() => Promise.resolve(rejected), scope, ['sku-1'])).resolves.toEqual({ price: 1, from: `sku-1:${JSON.stringify(rejected)}` });
+    expect(handler).toHaveBeenCalledWith('sku-1', rejected);
+    await expect(policy.run(quote(42), scope, ['sku-1'])).resolves.toEqual({ price: 42, degraded: false });
+    expect(events).toEqual([{ name: 'pricing', source: 'handler', reason: 'result', error: rejected }]);
+    expect(policy.fallbackCounts).toEqual({ circuit_open: 0, timeout: 0, bulkhead_full: 0, error: 0, result: 1 });
+    expect(policy.fallbackCount).toBe(1);
+  });
+
+  it('serves the last good value (never a rejected one) before the handler, and the value option last', async () => {
+    const clock = new FakeClock();
+    const policy = new FallbackPolicy({ onResult: degraded, staleIfError: { maxAge: 1_000 }, value: { price: 0 }, clock });
+    await expect(policy.run(quote(10), scope, ['a'])).resolves.toEqual({ price: 10, degraded: false });
+    await expect(policy.run(quote(null, true), scope, ['a'])).resolves.toEqual({ price: 10, degraded: false }); // stale
+    await expect(policy.run(quote(null, true), scope, ['b'])).resolves.toEqual({ price: 0 }); // no stale: value
+    // The rejected values were never remembered: only a's good one.
+    expect(policy.staleEntries).toBe(1);
+    clock.advance(2_000);
+    await expect(policy.run(quote(null, true), scope, ['a'])).resolves.toEqual({ price: 0 }); // too old
+    const map = jest.fn((value: unknown, info: { ageMs: number; error: unknown }) => ({ ...(value as Quote), stale: info.ageMs, why: info.error }));
+    const mapped = new FallbackPolicy({ onResult: degraded, staleIfError: { maxAge: 1_000, map }, clock });
+    await mapped.run(quote(5), scope, ['a']);
+    clock.advance(30);
+    const bad = { price: null, degraded: true };
+    await expect(mapped.run(() => Promise.resolve(bad), scope, ['a'])).resolves.toEqual({ price: 5, degraded: false, stale: 30, why: bad });
+  });
+
+  it('with nothing to stand in, resolves with the rejected value; a throwing predicate keeps the value; a throwing handler rejects', async () => {
+    const clock = new FakeClock();
+    const bare = new FallbackPolicy({ onResult: degraded, staleIfError: { maxAge: 1_000 }, clock });
+    await expect(bare.run(quote(null, true), scope, ['x'])).resolves.toEqual({ price: null, degraded: true });
+    expect(bare.fallbackCount).toBe(0);
+    const throwing = new FallbackPolicy({ value: 'fallback', onResult: () => { throw new Error('predicate bug'); }, clock });
+    await expect(throwing.execute(succeed('fresh'))).resolves.toBe('fresh');
+    const failingHandler = new FallbackPolicy({ handler: () => { throw new RangeError('handler bug'); }, onResult: degraded, clock });
+    await expect(failingHandler.execute(quote(null, true))).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('leaves errors to `on`: a result predicate does not filter them', async () => {
+    const policy = new FallbackPolicy({ value: 'fallback', on: [PaymentError], onResult: degraded, clock: new FakeClock() });
+    await expect(policy.execute(fail(new CardDeclinedError()))).resolves.toBe('fallback');
+    const other = new Error('other');
+    await expect(policy.execute(fail(other))).rejects.toBe(other);
+  });
+
+  it('is validated', () => {
+    expect(() => new FallbackPolicy({ name: 'p', onResult: 3 as never })).toThrow('fallbacks.p.onResult must be a function (got 3)');
+  });
+
+  it.each([true, false])('works the same on the fused path and the layered one (fuse: %s), after retries too', async (fuse) => {
+    const clock = new FakeClock();
+    const fallback = new FallbackPolicy({ handler: (sku: string) => ({ price: -1, sku }), onResult: degraded, staleIfError: { maxAge: 1_000 }, clock });
+    const breaker = new CircuitBreakerPolicy({ clock });
+    const retry = new RetryPolicy({ maxRetries: 2, baseDelay: 0, retryOnResult: degraded, clock });
+    const timeout = new TimeoutPolicy({ duration: 100, clock });
+    for (const stack of [new ComposedPolicy([fallback, breaker, timeout], 'a', { fuse }), new ComposedPolicy([fallback, retry, breaker], 'b', { fuse })]) {
+      await expect(stack.run(quote(null, true), scope, ['new-sku'])).resolves.toEqual({ price: -1, sku: 'new-sku' });
+      await expect(stack.run(quote(3), scope, ['sku'])).resolves.toEqual({ price: 3, degraded: false });
+      await expect(stack.run(quote(null, true), scope, ['sku'])).resolves.toEqual({ price: 3, degraded: false });
+    }
+    expect(fallback.fallbackCounts.result).toBe(4);
   });
 });

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../clock/clock.js';
 import { isCancellation, type ExecutionScope } from '../context/execution-scope.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
 import { BasePolicy, invoke } from '../policy/base.policy.js';
-import { mapResult } from '../policy/emitted-values.js';
+import { anyResult, EmittedValues, mapResult } from '../policy/emitted-values.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
 import { WITHDRAWN_CALL } from '../policy/withdrawn-call.js';
 import { fallbackReason, type FallbackReason } from './fallback-reason.js';
@@ -22,7 +22,7 @@ export interface FallbackEvent {
   readonly name: string;
   readonly source: FallbackSource;
   readonly reason: FallbackReason;
-  /** The failure that triggered the fallback. */
+  /** The failure that triggered the fallback: the error, or (reason `result`) the rejected value. */
   readonly error: unknown;
   /** Age of the stale value in ms; only for `source: 'stale'`. */
   readonly ageMs?: number;
@@ -36,7 +36,9 @@ const NO_ARGS: readonly unknown[] = Object.freeze([]);
 /**
  * Turns a failure into a result: the last good result for the same arguments (`staleIfError`),
  * else `handler(...args, error)`, else `value`; an error that `on` does not match, or a failure
- * with none of those available, is rethrown as the original error object.
+ * with none of those available, is rethrown as the original error object. With `onResult`, a
+ * value it rejects is a failure too (passed where the error would be), except that with nothing
+ * to stand in for it the call resolves with it.
  *
  * `staleIfError` keys each call by its arguments (`key(...args)`, default `JSON.stringify(args)`),
  * computed before the operation runs so an operation mutating its arguments cannot misfile its
@@ -53,6 +55,7 @@ export class FallbackPolicy extends BasePolicy {
 
   private readonly clock: Clock;
   private readonly on: ErrorClass[] | ((error: unknown) => boolean) | undefined;
+  private readonly onResult: ((value: unknown) => boolean) | undefined;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly handler: ((...argsThenError: any[]) => unknown) | undefined;
   private readonly hasValue: boolean;
@@ -62,9 +65,9 @@ export class FallbackPolicy extends BasePolicy {
   private readonly cache: StaleResultCache | undefined;
   private readonly maxAge: number;
   private readonly mapStale: ((value: unknown, info: StaleInfo) => unknown) | undefined;
-  private readonly counts: FallbackCounts = { circuit_open: 0, timeout: 0, bulkhead_full: 0, error: 0 };
+  private readonly counts: FallbackCounts = { circuit_open: 0, timeout: 0, bulkhead_full: 0, error: 0, result: 0 };
   private readonly fallbackEmitter = new EventEmitter<FallbackEvent>();
-  /** True with `staleIfError` (see `ResiliencePolicy.inspectsResults`). */
+  /** True with `staleIfError` or `onResult` (see `ResiliencePolicy.inspectsResults`). */
   readonly inspectsResults: boolean;
 
   constructor(options: FallbackPolicyOptions) {
@@ -75,6 +78,7 @@ export class FallbackPolicy extends BasePolicy {
     this.name = name;
     this.clock = resolved.clock ?? systemClock;
     this.on = resolved.on;
+    this.onResult = resolved.onResult as ((value: unknown) => boolean) | undefined;
     this.handler = resolved.handler;
     this.hasValue = 'value' in resolved;
     this.value = resolved.value;
@@ -83,7 +87,7 @@ export class FallbackPolicy extends BasePolicy {
     this.cache = stale === undefined ? undefined : new StaleResultCache(stale.maxEntries ?? DEFAULT_STALE_MAX_ENTRIES);
     this.maxAge = stale?.maxAge ?? 0;
     this.mapStale = stale?.map === undefined ? undefined : stale.map.bind(stale);
-    this.inspectsResults = this.cache !== undefined;
+    this.inspectsResults = this.cache !== undefined || this.onResult !== undefined;
     this.onFallback = this.fallbackEmitter.event;
   }
 
@@ -95,7 +99,7 @@ export class FallbackPolicy extends BasePolicy {
   /** Fallbacks served since creation, all reasons together. */
   get fallbackCount(): number {
     const counts = this.counts;
-    return counts.circuit_open + counts.timeout + counts.bulkhead_full + counts.error;
+    return counts.circuit_open + counts.timeout + counts.bulkhead_full + counts.error + counts.result;
   }
 
   /** Argument lists currently remembered by `staleIfError` (0 without it). */
@@ -113,9 +117,24 @@ export class FallbackPolicy extends BasePolicy {
     if (scope.aborted) return Promise.reject(scope.reason);
     const key = this.staleKey(args);
     return invoke(operation, scope).then(
-      key === undefined ? undefined : (value) => this.remember(key, value),
+      key === undefined && this.onResult === undefined ? undefined : (value) => this.accept(key, value, args, thisArg),
       (error: unknown) => this.recover(error, args, key, thisArg, scope) as T | Promise<T>,
     );
+  }
+
+  /**
+   * @internal A call's value: remembered (for `staleIfError`) and returned, or, when `onResult`
+   * rejects it, replaced as a failure would be. Never throws: a throwing handler rejects.
+   */
+  accept<T>(key: string | undefined, value: T, args: readonly unknown[], thisArg: unknown): T | Promise<T> {
+    if (this.onResult === undefined || !this.rejectsResult(value)) return this.remember(key, value);
+    try {
+      // An Observable's handler is given the value that was rejected, not the buffer around it.
+      const rejected = value instanceof EmittedValues ? value.values.find((one) => this.rejectsResult(one)) : value;
+      return this.substitute(rejected, false, args, key, thisArg) as T | Promise<T>;
+    } catch (failure) {
+      return Promise.reject(failure);
+    }
   }
 
   /** @internal The `staleIfError` key of a call's arguments; undefined without `staleIfError`. */
@@ -144,28 +163,47 @@ export class FallbackPolicy extends BasePolicy {
     // A call its caller cancelled is not a failure to cover up (the caller is gone), and a
     // withdrawn one never happened.
     if (error === WITHDRAWN_CALL || isCancellation(error, scope) || !this.matches(error)) throw error;
+    return this.substitute(error, true, args, key, thisArg);
+  }
+
+  /**
+   * What stands in for a failure (`threw`: an error, else a value `onResult` rejected): the stale
+   * value, the handler's result, or `value`. With none, the error is rethrown and the value returned.
+   */
+  private substitute(failure: unknown, threw: boolean, args: readonly unknown[], key: string | undefined, thisArg: unknown): unknown {
     if (key !== undefined) {
       const now = this.clock.now();
       const entry = this.cache!.lookup(key, now, this.maxAge);
       if (entry !== undefined) {
         const ageMs = now - entry.at;
-        this.engage('stale', error, ageMs);
+        this.engage('stale', failure, threw, ageMs);
         const map = this.mapStale;
         // An Observable's stale values are mapped one by one.
-        return map === undefined ? entry.value : mapResult(entry.value, (value) => map(value, { ageMs, error }));
+        return map === undefined ? entry.value : mapResult(entry.value, (value) => map(value, { ageMs, error: failure }));
       }
     }
     const handler = this.handler;
     if (handler !== undefined) {
-      this.engage('handler', error, undefined);
+      this.engage('handler', failure, threw, undefined);
       // `thisArg`: the instance whose method failed, so `@Fallback(fn)` and method handlers see it.
-      return handler.call(thisArg, ...args, error);
+      return handler.call(thisArg, ...args, failure);
     }
     if (this.hasValue) {
-      this.engage('value', error, undefined);
+      this.engage('value', failure, threw, undefined);
       return this.value;
     }
-    throw error;
+    if (threw) throw failure;
+    return failure;
+  }
+
+  /** A throwing `onResult` keeps the value, as a throwing `on` keeps the error. */
+  private rejectsResult(value: unknown): boolean {
+    try {
+      // An Observable's values fall back when any of them is rejected.
+      return anyResult(value, this.onResult!);
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -186,8 +224,8 @@ export class FallbackPolicy extends BasePolicy {
     return false;
   }
 
-  private engage(source: FallbackSource, error: unknown, ageMs: number | undefined): void {
-    const reason = fallbackReason(error);
+  private engage(source: FallbackSource, error: unknown, threw: boolean, ageMs: number | undefined): void {
+    const reason: FallbackReason = threw ? fallbackReason(error) : 'result';
     this.counts[reason]++;
     if (!this.fallbackEmitter.hasListeners) return;
     this.fallbackEmitter.emit(

@@ -2,7 +2,9 @@ import type { JitterKind, JitterStrategy } from '../backoff/backoff.interface.js
 import { DEFAULT_BACKOFF_OPTIONS, validateBackoffFields } from '../backoff/exponential.backoff.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { ErrorClass } from '../policy/policy.interface.js';
+import { MAX_RETRIES } from '../validation/option-limits.js';
 import {
+  checkAtMost,
   checkBoolean,
   checkErrorClasses,
   checkFunction,
@@ -14,13 +16,13 @@ import type { RetryBudget } from './retry-budget.interface.js';
 import { validateRetryBudgetField, type RetryBudgetOptions } from './retry-budget.options.js';
 
 export interface RetryOptions {
-  /** Retries after the first attempt. Default 3 (4 attempts in all); 0 disables retrying. */
+  /** Retries after the first attempt. Default 3 (4 attempts in all); 0 disables retrying; at most 100. */
   maxRetries?: number;
-  /** Delay before the first retry, before jitter. Default 100 ms. */
+  /** Delay before the first retry, before jitter. Default 100 ms; at most 2^31 - 1. */
   baseDelay?: number;
   /** Growth factor of the delay per retry (>= 1). Default 2. */
   multiplier?: number;
-  /** Cap on every delay, jitter included. Default 10 000 ms. */
+  /** Cap on every delay, jitter included. Default 10 000 ms; at most 2^31 - 1. */
   maxDelay?: number;
   /** Default `'full'`: each delay uniform in [0, calculated]. A custom strategy is accepted too. */
   jitter?: JitterKind | JitterStrategy;
@@ -92,6 +94,7 @@ export function validateRetryOptions(options: unknown, path: string): void {
   const record = options as Record<string, unknown>;
   checkKnownKeys(path, record, RETRY_OPTION_KEYS);
   checkNonNegativeInteger(`${path}.maxRetries`, record['maxRetries']);
+  checkAtMost(`${path}.maxRetries`, record['maxRetries'], MAX_RETRIES);
   validateBackoffFields(record, path);
   const retryOn = record['retryOn'];
   if (typeof retryOn !== 'function') {

@@ -1,10 +1,14 @@
 import { describe, expect, it, jest } from '@jest/globals';
+import { Observable } from 'rxjs';
 import { FakeClock, flushMicrotasks } from '../clock/fake-clock.js';
 import { ExecutionScope } from '../context/execution-scope.js';
 import { BulkheadFullError } from '../errors/bulkhead-full.error.js';
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import { TimeoutError } from '../errors/timeout.error.js';
 import type { Operation } from '../policy/policy.interface.js';
+import { withRetry } from '../rxjs/policy-operators.js';
+import { TimeoutPolicy } from '../timeout/timeout.policy.js';
 import { RetryPolicy, type GiveUpEvent, type RetryEvent, type RetryPolicyOptions } from './retry.policy.js';
 
 class HttpError extends Error {
@@ -508,6 +512,81 @@ describe('RetryPolicy', () => {
       await clock.runAllAsync();
       expect(calls).toEqual([0]);
       expect(outcome.value).toBe('pending');
+    });
+  });
+
+  describe('what a cancelled call rejects with', () => {
+    /** An attempt that fails at once the first time, then waits for its signal to abort and rejects with its reason. */
+    function untilAborted(clock: FakeClock) {
+      const calls: number[] = [];
+      const operation: Operation<string> = (context) => {
+        calls.push(clock.now());
+        if (calls.length === 1) return Promise.reject(new Error('down'));
+        const signal = context.signal;
+        return new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      };
+      return { operation, calls };
+    }
+
+    it('an outer deadline that expires during an attempt: the TimeoutError (the scope’s reason), no further attempt', async () => {
+      const { clock, policy, giveUps } = setup({ maxRetries: 3 });
+      const timeout = new TimeoutPolicy({ name: 'outer', duration: 250, clock });
+      const { operation, calls } = untilAborted(clock);
+      const outcome = track(timeout.execute(() => policy.execute(operation)));
+      await clock.tickAsync(250);
+      await clock.runAllAsync();
+      expect(calls).toEqual([0, 100]);
+      expect(outcome.error).toBeInstanceOf(TimeoutError);
+      expect(giveUps).toHaveLength(1);
+      expect(giveUps[0]!.error).toBeInstanceOf(TimeoutError);
+      expect(giveUps[0]!.error).toBe(outcome.error);
+    });
+
+    it('an outer deadline that a wait would outlast: no wait, the last error at once (never a TimeoutError)', async () => {
+      const { clock, policy } = setup({ maxRetries: 3 });
+      const timeout = new TimeoutPolicy({ name: 'outer', duration: 50, clock });
+      const failure = new Error('down');
+      const outcome = track(timeout.execute(() => policy.execute(() => Promise.reject(failure))));
+      await flushMicrotasks();
+      expect(outcome.error).toBe(failure);
+      expect(clock.now()).toBe(0);
+    });
+
+    it('a caller abort during an attempt with retries left: the abort reason; during the last attempt: that attempt’s own outcome', async () => {
+      for (const [maxRetries, expected] of [
+        [3, 'reason'],
+        [1, 'attempt'],
+      ] as const) {
+        const { clock, policy } = setup({ maxRetries });
+        const controller = new AbortController();
+        const attemptError = new Error('aborted fetch');
+        const operation: Operation<string> = (context) => {
+          if (clock.now() === 0) return Promise.reject(new Error('down'));
+          return new Promise<string>((_, reject) => context.signal.addEventListener('abort', () => reject(attemptError), { once: true }));
+        };
+        const outcome = track(policy.execute(operation, controller.signal));
+        await clock.tickAsync(150);
+        controller.abort('caller left');
+        await clock.runAllAsync();
+        expect(outcome.error).toBe(expected === 'reason' ? 'caller left' : attemptError);
+      }
+    });
+
+    it('an unsubscribe during a wait: the AbortError DOMException the operator aborts with', async () => {
+      const { clock, policy, giveUps } = setup();
+      let subscriptions = 0;
+      const source = new Observable<string>((subscriber) => {
+        subscriptions++;
+        subscriber.error(new Error('down'));
+      });
+      const subscription = source.pipe(withRetry(policy)).subscribe({ error: () => undefined });
+      await clock.tickAsync(50); // waiting 100 ms for the first retry
+      subscription.unsubscribe();
+      await clock.runAllAsync();
+      expect(subscriptions).toBe(1);
+      expect(giveUps).toHaveLength(1);
+      expect(giveUps[0]!.error).toBeInstanceOf(DOMException);
+      expect((giveUps[0]!.error as DOMException).name).toBe('AbortError');
     });
   });
 

@@ -238,6 +238,24 @@ describe('RxJS operators', () => {
       expect(await lastValueFrom(source.pipe(withPolicy(retry), toArray()))).toEqual(['busy', 2]);
     });
 
+    it('isFailureResult and fallback onResult judge each emitted value; the handler gets the rejected value', async () => {
+      const clock = new FakeClock();
+      const breaker = new CircuitBreakerPolicy({ clock, failureThreshold: 5, isFailureResult: (value) => value === 'error-page' });
+      const handled: unknown[] = [];
+      const fallback = new FallbackPolicy({
+        onResult: (value) => value === 'error-page',
+        handler: (rejected: unknown) => {
+          handled.push(rejected);
+          return 'replacement';
+        },
+      });
+      const { source } = scripted<string>([['a', 'b'], ['a', 'error-page']]);
+      expect(await lastValueFrom(source.pipe(withPolicy(composePolicies(fallback, breaker)), toArray()))).toEqual(['a', 'b']);
+      expect(await lastValueFrom(source.pipe(withPolicy(composePolicies(fallback, breaker)), toArray()))).toEqual(['replacement']);
+      expect(handled).toEqual(['error-page']);
+      expect(breaker.snapshot().calls).toMatchObject({ success: 1, failure: 1 });
+    });
+
     it('without a policy that judges results, values stream through as they come', async () => {
       const clock = new FakeClock();
       const breaker = new CircuitBreakerPolicy({ clock });

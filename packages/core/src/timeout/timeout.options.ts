@@ -1,8 +1,8 @@
-import { checkKnownKeys, checkObject, checkPositiveNumber } from '../validation/option-validators.js';
+import { checkKnownKeys, checkObject, checkPositiveDuration } from '../validation/option-validators.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 
 export interface TimeoutOptions {
-  /** Milliseconds a call may take before it is abandoned with a `TimeoutError`. */
+  /** Milliseconds a call may take before it is abandoned with a `TimeoutError`; at most 2^31 - 1. */
   duration: number;
 }
 
@@ -17,7 +17,7 @@ export const DEFAULT_TIMEOUT_PROFILES: Readonly<Record<'database' | 'internal' |
 /** Checks a timeout given as options (`{ duration }`) or as a number of milliseconds. */
 export function validateTimeoutOptions(options: unknown, path: string): void {
   if (typeof options === 'number') {
-    checkPositiveNumber(path, options);
+    checkPositiveDuration(path, options);
     return;
   }
   checkObject(path, options);
@@ -25,5 +25,5 @@ export function validateTimeoutOptions(options: unknown, path: string): void {
   const record = options as Record<string, unknown>;
   checkKnownKeys(path, record, ['duration', 'name', 'clock', 'validationPath']);
   if (record['duration'] === undefined) throw new InvalidOptionsError(`${path}.duration`, 'is required', undefined);
-  checkPositiveNumber(`${path}.duration`, record['duration']);
+  checkPositiveDuration(`${path}.duration`, record['duration']);
 }

@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import { MAX_TIMER_DELAY_MS } from './option-limits.js';
 
 /**
  * Option checks shared by every policy. Each takes the dotted path of the field
@@ -26,6 +27,26 @@ export function checkPositiveNumber(path: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new InvalidOptionsError(path, 'must be a positive number', value);
   }
+}
+
+/**
+ * A number already checked to be one, at most `max`: `must be at most ${max}${detail}`. Other
+ * values pass (their own check reports them).
+ */
+export function checkAtMost(path: string, value: unknown, max: number, detail = ''): void {
+  if (typeof value === 'number' && value > max) throw new InvalidOptionsError(path, `must be at most ${max}${detail}`, value);
+}
+
+/** A duration in ms: a finite number > 0, no longer than the longest timer delay. */
+export function checkPositiveDuration(path: string, value: unknown): void {
+  checkPositiveNumber(path, value);
+  checkAtMost(path, value, MAX_TIMER_DELAY_MS, ' ms (the longest timer delay)');
+}
+
+/** A duration in ms that may be zero, no longer than the longest timer delay. */
+export function checkNonNegativeDuration(path: string, value: unknown): void {
+  checkNonNegativeNumber(path, value);
+  checkAtMost(path, value, MAX_TIMER_DELAY_MS, ' ms (the longest timer delay)');
 }
 
 /** A finite number >= 0 (delays that may be zero). */

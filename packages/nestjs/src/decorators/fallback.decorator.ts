@@ -5,8 +5,9 @@ import type { FallbackDecoratorOptions, FallbackFunction } from './resilience-sp
  * What a failed call returns instead of its error, decided after retries and the breaker:
  * - `@Fallback('cachedPrice')`: calls `this.cachedPrice(...args, error)`;
  * - `@Fallback(fn)`: calls `fn(...args, error)` with `this` bound to the instance;
- * - `@Fallback({ method | fn, on?, staleIfError?: { maxAge, maxEntries? }, key? })`: `on` limits
- *   it to some errors; `staleIfError` serves the last good result for the same arguments.
+ * - `@Fallback({ method | fn, on?, onResult?, staleIfError?: { maxAge, maxEntries? }, key? })`: `on`
+ *   limits it to some errors; `onResult` makes some resolved values fall back too (the handler gets
+ *   the value in the error's place); `staleIfError` serves the last good result for the same arguments.
  */
 export function Fallback(target: string | FallbackFunction | FallbackDecoratorOptions): MethodDecorator & ClassDecorator {
   return createResilienceDecorator('fallback', { options: fallbackOptions(target) });

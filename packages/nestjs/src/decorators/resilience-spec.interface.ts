@@ -51,6 +51,12 @@ export interface FallbackDecoratorOptions {
   fn?: FallbackFunction;
   /** Which errors fall back: error classes or a predicate. Default: every error. */
   on?: ErrorClass[] | ((error: unknown) => boolean);
+  /**
+   * `true` makes a resolved value fall back too (a degraded answer): the handler is then called
+   * with the value where the error would be. Default: every value is kept.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  onResult?: (value: any) => boolean;
   /** Serve the last successful result for the same arguments, no older than `maxAge` ms. */
   staleIfError?: StaleIfErrorOptions;
   /** Cache key of the arguments for `staleIfError` (default: JSON of the arguments). */

@@ -6,11 +6,12 @@ import { ResilienceHealthService, type ResilienceHealthStatus } from './resilien
 /**
  * One indicator entry, shaped like terminus's `HealthIndicatorResult` (declared here so terminus
  * stays an optional peer): `() => this.resilience.isHealthy()` type-checks in `health.check([...])`.
+ * Terminus files it under the indicator's key: `{ resilience: { status, aggregate, circuitBreakers } }`.
  */
 export interface ResilienceIndicatorDetails {
   status: 'up' | 'down';
-  /** The aggregate of `/health/resilience` (`up`, `degraded` or `down`). */
-  resilience: ResilienceHealthStatus;
+  /** The status of `/health/resilience` (`up`, `degraded` or `down`); `status` is terminus's own field. */
+  aggregate: ResilienceHealthStatus;
   circuitBreakers: Record<string, CircuitBreakerState>;
 }
 
@@ -38,9 +39,10 @@ export class ResilienceHealthIndicator {
   async isHealthy(key = 'resilience'): Promise<Record<string, ResilienceIndicatorDetails>> {
     const lib = await loadTerminus();
     const report = this.health.report();
-    // `status` is terminus's own field: the aggregate goes under `resilience`.
+    // `status` is terminus's own field, and the key already names the indicator: the status of
+    // `/health/resilience` goes under `aggregate` (a read: it moves no breaker).
     const details = {
-      resilience: report.status,
+      aggregate: report.status,
       circuitBreakers: Object.fromEntries(Object.entries(report.circuitBreakers).map(([name, entry]) => [name, entry.state])),
     };
     const down = report.status === 'down';

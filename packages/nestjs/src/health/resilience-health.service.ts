@@ -1,4 +1,4 @@
-import type { CircuitBreakerSnapshot, KeyedCircuitBreakers } from '@bulwark/core';
+import type { CircuitBreakerSnapshot, CircuitBreakerState, KeyedCircuitBreakers } from '@bulwark/core';
 import { Injectable } from '@nestjs/common';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
 import { keyedCircuitBreakerSnapshot } from './keyed-circuit-breaker-snapshot.js';
@@ -30,7 +30,8 @@ export interface ResilienceHealthReport {
  * Builds the health report from the breakers' snapshots: `up` when every breaker is closed or
  * disabled, `degraded` when any is not, `down` when a critical breaker is open or forced open.
  * A family of per-key breakers counts as each of its keys (its entry carries the most severe).
- * Only states, counts and times: never error messages, stacks or option values.
+ * Only states, counts and times: never error messages, stacks or option values. Reading is all it
+ * does: a breaker due a trial stays `open` (with `nextAttemptAt` in the past) until a call comes.
  */
 @Injectable()
 export class ResilienceHealthService {
@@ -38,15 +39,9 @@ export class ResilienceHealthService {
 
   report(): ResilienceHealthReport {
     const circuitBreakers: Record<string, CircuitBreakerHealth> = {};
-    let status: ResilienceHealthStatus = 'up';
-    const include = (name: string, entry: CircuitBreakerHealth): void => {
-      circuitBreakers[name] = entry;
-      if (isDown(entry)) status = 'down';
-      else if (status === 'up' && entry.state !== 'closed' && entry.state !== 'disabled') status = 'degraded';
-    };
-    for (const snapshot of this.circuitBreakers.snapshots()) include(snapshot.name, circuitBreakerHealth(snapshot));
-    for (const family of this.circuitBreakers.families()) include(family.name, keyedCircuitBreakerHealth(family));
-    return { status, circuitBreakers };
+    for (const snapshot of this.circuitBreakers.snapshots()) circuitBreakers[snapshot.name] = circuitBreakerHealth(snapshot);
+    for (const family of this.circuitBreakers.families()) circuitBreakers[family.name] = keyedCircuitBreakerHealth(family);
+    return { status: healthStatus(Object.values(circuitBreakers)), circuitBreakers };
   }
 
   /** One breaker's entry (a family's, with its keys), or undefined for an unknown name. */
@@ -58,9 +53,17 @@ export class ResilienceHealthService {
   }
 }
 
-/** Down: critical, and open or forced open (for a family: some key is, its state being the most severe). */
-function isDown(entry: CircuitBreakerHealth): boolean {
-  return entry.critical && (entry.state === 'open' || entry.state === 'forced-open');
+/**
+ * The aggregate status of breakers (a family counting as its most severe key): `down` when a
+ * critical one is open or forced open, else `degraded` when one is neither closed nor disabled.
+ */
+export function healthStatus(entries: Iterable<{ readonly state: CircuitBreakerState; readonly critical: boolean }>): ResilienceHealthStatus {
+  let status: ResilienceHealthStatus = 'up';
+  for (const { state, critical } of entries) {
+    if (critical && (state === 'open' || state === 'forced-open')) return 'down';
+    if (state !== 'closed' && state !== 'disabled') status = 'degraded';
+  }
+  return status;
 }
 
 /** A breaker's `/health/resilience` entry (also the core of its dashboard card). */

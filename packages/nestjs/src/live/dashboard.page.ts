@@ -132,7 +132,7 @@ const SCRIPT = `
       text(f.calls, b.calls.success + ' ok \\u00b7 ' + b.calls.failure + ' failed' + (b.calls.ignored ? ' \\u00b7 ' + b.calls.ignored + ' ignored' : ''));
       text(f.rejected, String(b.calls.notPermitted));
       text(f.openedAt, clock(b.openedAt));
-      if (b.state === 'open' && typeof b.nextAttemptInMs === 'number') deadlines.set(b.name, { at: receivedAt + b.nextAttemptInMs, fired: false });
+      if (b.state === 'open' && typeof b.nextAttemptInMs === 'number') deadlines.set(b.name, { at: receivedAt + b.nextAttemptInMs });
       else deadlines.delete(b.name);
       text(f.countdown, b.state === 'forced-open' ? 'until reset' : b.state === 'half-open' ? 'now (trial calls)' : '\\u2014');
       var keyed = Array.isArray(b.keys);
@@ -161,9 +161,8 @@ const SCRIPT = `
       var f = cards.get(name);
       if (!f) return;
       var left = d.at - now;
+      // Once due, the next call starts the trial; its state change arrives as an event.
       text(f.countdown, left > 0 ? duration(left) : 'now (next call)');
-      // Open -> half-open is observed when the breaker is next read: ask once the time is up.
-      if (left <= 0 && !d.fired) { d.fired = true; schedule(); }
     });
   }
 

@@ -3,7 +3,7 @@ import { systemClock, wallTime } from '@bulwark/core';
 import type { Observable } from 'rxjs';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
 import { keyedCircuitBreakerSnapshot } from '../health/keyed-circuit-breaker-snapshot.js';
-import { ResilienceHealthService } from '../health/resilience-health.service.js';
+import { healthStatus } from '../health/resilience-health.service.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
@@ -27,7 +27,6 @@ export class ResilienceLiveController implements OnModuleDestroy {
   constructor(
     @Inject(ResilienceEventBus) bus: ResilienceEventBus,
     @Inject(CircuitBreakerRegistry) private readonly breakers: CircuitBreakerRegistry,
-    @Inject(ResilienceHealthService) private readonly health: ResilienceHealthService,
     @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
   ) {
     this.stream = new LiveEventStream(bus, options.clock ?? systemClock);
@@ -59,10 +58,12 @@ export class ResilienceLiveController implements OnModuleDestroy {
   @Get('dashboard/data')
   @Header('Cache-Control', 'no-store')
   dashboardData(): ResilienceDashboardData {
-    // Snapshots first: reading a breaker is what moves an expired `open` to `half-open`.
+    // One snapshot per breaker serves the cards and the status. Reading moves nothing: a breaker
+    // due a trial shows `open` with a countdown of 0 until a call starts the trial.
     const snapshots = this.breakers.snapshots();
     const families = this.breakers.families().map(keyedCircuitBreakerSnapshot);
-    return toDashboardData(snapshots, this.health.report().status, this.now(), families);
+    const status = healthStatus([...snapshots, ...families.map((family) => family.snapshot)]);
+    return toDashboardData(snapshots, status, this.now(), families);
   }
 
   /** Ends open event streams, so they never hold the HTTP server's shutdown. */

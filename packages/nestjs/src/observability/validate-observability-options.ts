@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '@bulwark/core';
+import { InvalidOptionsError, MAX_TIMER_DELAY_MS } from '@bulwark/core';
 
 /** The module options this folder owns. */
 export const OBSERVABILITY_OPTION_KEYS = ['logging', 'metrics', 'openTelemetry'] as const;
@@ -25,6 +25,10 @@ function validateLogging(value: unknown): void {
   const rateLimitMs = logging['rateLimitMs'];
   if (rateLimitMs !== undefined && (typeof rateLimitMs !== 'number' || !Number.isFinite(rateLimitMs) || rateLimitMs < 0)) {
     throw new InvalidOptionsError('logging.rateLimitMs', 'must be a non-negative number of milliseconds', rateLimitMs);
+  }
+  // The interval runs on a timer.
+  if (typeof rateLimitMs === 'number' && rateLimitMs > MAX_TIMER_DELAY_MS) {
+    throw new InvalidOptionsError('logging.rateLimitMs', `must be at most ${MAX_TIMER_DELAY_MS} ms (the longest timer delay)`, rateLimitMs);
   }
 }
 

@@ -17,6 +17,8 @@ export class KeyedBreakerPolicy extends BasePolicy {
     readonly name: string,
     private readonly keyOf: CircuitBreakerKeyFunction,
     private readonly policyFor: (key: string) => ResiliencePolicy,
+    /** Whether any policy of the per-key compositions judges results (see `ResiliencePolicy.inspectsResults`). */
+    readonly inspectsResults: boolean,
   ) {
     super();
   }

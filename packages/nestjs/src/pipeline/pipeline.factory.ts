@@ -71,7 +71,8 @@ export class PipelineFactory {
     const source = `${DECORATOR_NAMES.circuitBreaker}(${label})`;
     if (spec.name !== undefined) this.checkStrict(this.circuitBreakers.isConfigured(spec.name), 'circuitBreaker', spec.name, label);
     const family = this.circuitBreakers.getOrCreateFamily(spec.name ?? label, spec.options, source);
-    return new KeyedBreakerPolicy(label, spec.key!, family.derive((breaker) => composePolicies(...shared, breaker)));
+    const inspectsResults = family.inspectsResults || shared.some((policy) => policy.inspectsResults === true);
+    return new KeyedBreakerPolicy(label, spec.key!, family.derive((breaker) => composePolicies(...shared, breaker)), inspectsResults);
   }
 
   private named<P extends ResiliencePolicy, O extends object>(
@@ -102,7 +103,7 @@ export class PipelineFactory {
   }
 
   private fallback(method: DecoratedMethod, label: string, spec: FallbackSpec): FallbackPolicy {
-    const { method: methodName, fn, on, staleIfError, key } = spec.options;
+    const { method: methodName, fn, on, onResult, staleIfError, key } = spec.options;
     const options: FallbackPolicyOptions = { name: label, clock: this.options.clock, validationPath: `@Fallback(${label})` };
     if (methodName !== undefined) {
       const target = (method.cls.prototype as Record<string, unknown>)[methodName];
@@ -116,6 +117,7 @@ export class PipelineFactory {
       options.handler = fn;
     }
     if (on !== undefined) options.on = on;
+    if (onResult !== undefined) options.onResult = onResult;
     if (staleIfError !== undefined) options.staleIfError = staleIfError;
     if (key !== undefined) options.key = key;
     const policy = new FallbackPolicy(options);

@@ -1,14 +1,15 @@
 /**
  * Lua scripts for one breaker's cluster state, kept in one hash per breaker:
  * `state` (closed | open | forced-open | disabled), `openedAt` (Redis time, ms), `gen` (bumped by
- * every transition, so replicas can drop stale news), `failures` (consecutive mode) or a ring of
- * time buckets `t:i` / `f:i` / `s:i` / `e:i` (rate mode: totals, failures, slow calls, and the
+ * every transition, so replicas can drop stale news), `reopens` (re-opens from half-open in a row,
+ * which lengthen the open period with `recoveryBackoff`), `failures` (consecutive mode) or a ring
+ * of time buckets `t:i` / `f:i` / `s:i` / `e:i` (rate mode: totals, failures, slow calls, and the
  * bucket's epoch). The trial lease of a half-open round is its own key (`SET NX PX`).
  *
  * Every script reads Redis' own clock (`TIME`), so replicas' clocks never have to agree, and
- * answers `{ state, ageMs, gen }`: the cluster state after the script, how long ago it opened,
- * and its generation. A transition is published on the store's channel inside the script, so the
- * change and its announcement are one atomic step.
+ * answers `{ state, ageMs, gen, reopens }`: the cluster state after the script, how long ago it
+ * opened, its generation and its re-opens in a row. A transition is published on the store's
+ * channel inside the script, so the change and its announcement are one atomic step.
  */
 
 /** Shared prelude: time, the answer, opening, publishing. */
@@ -18,11 +19,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local hash = KEYS[1]
 
 local function answer()
-  local s = redis.call('HMGET', hash, 'state', 'openedAt', 'gen')
+  local s = redis.call('HMGET', hash, 'state', 'openedAt', 'gen', 'reopens')
   local state = s[1] or 'closed'
   local age = 0
   if s[2] then age = now - tonumber(s[2]) end
-  return { state, age, tonumber(s[3] or '0') }
+  return { state, age, tonumber(s[3] or '0'), tonumber(s[4] or '0') }
 end
 
 local function clearCounts()
@@ -40,8 +41,18 @@ local function transition(to, channel, id, origin, reason)
     redis.call('HSET', hash, 'state', to)
     redis.call('HDEL', hash, 'openedAt')
   end
+  -- A failed (or abandoned) trial round re-opens once more in a row; any other opening, closing or
+  -- disabling starts the count again. Forcing open leaves it as it is.
+  local reopens = 0
+  if to == 'open' and (reason == 'half-open-failure' or reason == 'half-open-timeout') then
+    reopens = redis.call('HINCRBY', hash, 'reopens', 1)
+  elseif to == 'forced-open' then
+    reopens = tonumber(redis.call('HGET', hash, 'reopens') or '0')
+  else
+    redis.call('HDEL', hash, 'reopens')
+  end
   local gen = redis.call('HINCRBY', hash, 'gen', 1)
-  redis.call('PUBLISH', channel, cjson.encode({ id = id, state = to, ageMs = 0, gen = gen, origin = origin, reason = reason }))
+  redis.call('PUBLISH', channel, cjson.encode({ id = id, state = to, ageMs = 0, gen = gen, reopens = reopens, origin = origin, reason = reason }))
 end
 `;
 
@@ -105,21 +116,28 @@ return answer()
 
 /**
  * Asks for the trial lease of a half-open round. Granted (first element 1) only when the cluster
- * breaker is open, its recovery timeout has passed on Redis' clock, and nobody holds the lease.
+ * breaker is open, its open period has passed on Redis' clock, and nobody holds the lease. The
+ * open period is `recoveryTimeoutMs`, grown by the cluster's re-opens in a row when a
+ * `recoveryBackoff` is given (`multiplier`, `maxRecoveryTimeoutMs`), so no replica can take the
+ * trial early, even one that missed a re-open.
  *
- * KEYS: hash, lease. ARGV: origin, recoveryTimeoutMs, leaseMs, ttlMs.
+ * KEYS: hash, lease. ARGV: origin, recoveryTimeoutMs, leaseMs, ttlMs, multiplier (default 1),
+ * maxRecoveryTimeoutMs (default recoveryTimeoutMs).
  */
 export const ACQUIRE_TRIAL = `${PRELUDE}
 local origin = ARGV[1]
 local recovery, leaseMs, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local s = redis.call('HMGET', hash, 'state', 'openedAt')
+local multiplier, maxRecovery = tonumber(ARGV[5] or '1'), tonumber(ARGV[6] or ARGV[2])
+local s = redis.call('HMGET', hash, 'state', 'openedAt', 'reopens')
+local reopens = tonumber(s[3] or '0')
+if reopens > 0 then recovery = math.min(maxRecovery, recovery * multiplier ^ reopens) end
 local granted = 0
 if s[1] == 'open' and now >= tonumber(s[2]) + recovery then
   if redis.call('SET', KEYS[2], origin, 'NX', 'PX', leaseMs) then granted = 1 end
 end
 redis.call('PEXPIRE', hash, ttl)
 local a = answer()
-return { granted, a[1], a[2], a[3] }
+return { granted, a[1], a[2], a[3], a[4] }
 `;
 
 /**
@@ -146,6 +164,6 @@ return answer()
 
 /** The cluster state, read-only (start-up and resync). KEYS: hash. */
 export const READ_STATE = `${PRELUDE}
-if redis.call('EXISTS', hash) == 0 then return { 'none', 0, 0 } end
+if redis.call('EXISTS', hash) == 0 then return { 'none', 0, 0, 0 } end
 return answer()
 `;

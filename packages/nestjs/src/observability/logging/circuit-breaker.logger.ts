@@ -85,7 +85,7 @@ export class CircuitBreakerLogger implements OnModuleDestroy {
         const outage = this.opening(name, at);
         const snapshot = breaker?.snapshot();
         const rate = snapshot === undefined ? '' : `, failure rate ${snapshot.failureRate}%`;
-        const next = breaker === undefined ? '' : `; next trial in ${formatDuration(breaker.options.recoveryTimeout)}`;
+        const next = breaker === undefined ? '' : `; next trial in ${formatDuration(breaker.currentRecoveryTimeout)}`;
         if (from === 'half-open') {
           const why = TRIAL_REASONS[reason ?? 'half-open-failure'] ?? reason;
           return this.warn(`${label} re-opened: ${why}${rate}${next} (open ${formatDuration(outage.openMs)} so far)`);

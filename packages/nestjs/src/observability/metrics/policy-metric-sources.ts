@@ -6,12 +6,14 @@ import { FallbackRegistry } from '../../registries/fallback.registry.js';
 import { RetryRegistry } from '../../registries/retry.registry.js';
 import { TimeoutRegistry } from '../../registries/timeout.registry.js';
 import { CALL_DURATION_SOURCE, PolicyCallDurationSource, type CallDurationSource } from './call-duration.js';
+import { CircuitBreakerReadings, type CircuitBreakerReading } from './circuit-breaker-readings.js';
 import type { PolicyMetricSources } from './policy-metrics.js';
 
 /** The application's policies as the metrics exporters read them (policies created later included). */
 @Injectable()
 export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDestroy {
   private timing: Disposable | undefined = undefined;
+  private readonly readings: CircuitBreakerReadings;
 
   constructor(
     private readonly breakerRegistry: CircuitBreakerRegistry,
@@ -20,7 +22,9 @@ export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDes
     private readonly bulkheadRegistry: BulkheadRegistry,
     private readonly fallbackRegistry: FallbackRegistry,
     @Inject(CALL_DURATION_SOURCE) readonly durations: CallDurationSource,
-  ) {}
+  ) {
+    this.readings = new CircuitBreakerReadings(() => allBreakers(breakerRegistry));
+  }
 
   /**
    * Makes every breaker (and those created later) keep its call-duration histogram. Timing costs
@@ -35,9 +39,9 @@ export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDes
     this.timing?.dispose();
   }
 
-  /** Shared breakers, then per-key ones (labelled with their `key`). */
-  circuitBreakers(): readonly CircuitBreakerPolicy[] {
-    return allBreakers(this.breakerRegistry);
+  /** Shared breakers, then per-key ones (labelled with their `key`), one snapshot each per scrape. */
+  circuitBreakerReadings(): readonly CircuitBreakerReading[] {
+    return this.readings.take();
   }
 
   retries(): readonly RetryPolicy[] {

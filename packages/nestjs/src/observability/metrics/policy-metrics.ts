@@ -1,6 +1,5 @@
 import type {
   BulkheadPolicy,
-  CircuitBreakerPolicy,
   CircuitBreakerState,
   FallbackPolicy,
   FallbackReason,
@@ -8,11 +7,13 @@ import type {
   RetryStats,
   TimeoutPolicy,
 } from '@bulwark/core';
-import { breakerLabels, type CallDurationSource } from './call-duration.js';
+import type { CallDurationSource } from './call-duration.js';
+import type { CircuitBreakerReading } from './circuit-breaker-readings.js';
 
 /** What the exporters read, on scrape only: the policies' own counters and snapshots. */
 export interface PolicyMetricSources {
-  circuitBreakers(): readonly CircuitBreakerPolicy[];
+  /** Every breaker (shared, then per key) with its snapshot, read once per scrape for all its series. */
+  circuitBreakerReadings(): readonly CircuitBreakerReading[];
   retries(): readonly RetryPolicy[];
   timeouts(): readonly TimeoutPolicy[];
   bulkheads(): readonly BulkheadPolicy[];
@@ -49,7 +50,7 @@ const RETRY_OUTCOMES: readonly (readonly [string, keyof RetryStats])[] = [
   ['failed_without_retry', 'failedWithoutRetry'],
 ];
 
-export const FALLBACK_REASONS: readonly FallbackReason[] = ['circuit_open', 'timeout', 'bulkhead_full', 'error'];
+export const FALLBACK_REASONS: readonly FallbackReason[] = ['circuit_open', 'timeout', 'bulkhead_full', 'error', 'result'];
 
 /**
  * Every gauge and counter Bulwark exports, with its exact name and labels. A per-key breaker's
@@ -62,9 +63,8 @@ export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
     kind: 'gauge',
     labelNames: ['name', 'key', 'state'],
     collect(sources, emit) {
-      for (const breaker of sources.circuitBreakers()) {
-        const current = breaker.state;
-        const labels = breakerLabels(breaker);
+      for (const { labels, snapshot } of sources.circuitBreakerReadings()) {
+        const current = snapshot.state;
         for (const state of CIRCUIT_BREAKER_STATES) emit({ ...labels, state }, state === current ? 1 : 0);
       }
     },
@@ -75,9 +75,8 @@ export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
     kind: 'counter',
     labelNames: ['name', 'key', 'outcome'],
     collect(sources, emit) {
-      for (const breaker of sources.circuitBreakers()) {
-        const calls = breaker.snapshot().calls;
-        const labels = breakerLabels(breaker);
+      for (const { labels, snapshot } of sources.circuitBreakerReadings()) {
+        const calls = snapshot.calls;
         for (const [outcome, field] of BREAKER_OUTCOMES) emit({ ...labels, outcome }, calls[field]);
       }
     },
@@ -88,7 +87,7 @@ export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
     kind: 'gauge',
     labelNames: ['name', 'key'],
     collect(sources, emit) {
-      for (const breaker of sources.circuitBreakers()) emit(breakerLabels(breaker), breaker.snapshot().failureRate);
+      for (const { labels, snapshot } of sources.circuitBreakerReadings()) emit(labels, snapshot.failureRate);
     },
   },
   {
@@ -97,7 +96,7 @@ export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
     kind: 'gauge',
     labelNames: ['name', 'key'],
     collect(sources, emit) {
-      for (const breaker of sources.circuitBreakers()) emit(breakerLabels(breaker), breaker.snapshot().slowCallRate);
+      for (const { labels, snapshot } of sources.circuitBreakerReadings()) emit(labels, snapshot.slowCallRate);
     },
   },
   {
