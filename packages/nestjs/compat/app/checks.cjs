@@ -60,7 +60,7 @@ async function startDownstream() {
  * `signalSeen()`: what `currentSignal()` returned inside the decorated method;
  * `breakerState(app)`: the `pricing` breaker's state read through `CircuitBreakerRegistry`.
  */
-async function runApp({ NestFactory, AppModule, downstream: { state: downstream, server }, signalSeen, breakerState, redis }) {
+async function runApp({ NestFactory, AppModule, downstream: { state: downstream, server }, signalSeen, breakerState, stockSubscriptions, redis }) {
   let app;
   try {
     app = await NestFactory.create(AppModule, { logger: false });
@@ -86,6 +86,12 @@ async function runApp({ NestFactory, AppModule, downstream: { state: downstream,
     expect(step, 'HTTP status', res.status, 200);
     expectEqual(step, 'body', res.body, { sku: 'abc', price: null, stale: true, reason: 'circuit-open' });
     expect(step, 'downstream hits (breaker open: none)', downstream.hits, 3);
+
+    step = 'GET /stocks/abc (an Observable handler without return-type metadata, retried per subscription)';
+    res = await call(base, '/stocks/abc');
+    expect(step, 'HTTP status', res.status, 200);
+    expectEqual(step, 'body', res.body, { sku: 'abc', stock: 7 });
+    expect(step, 'subscriptions (1 + retry)', stockSubscriptions(), 2);
 
     step = 'CircuitBreakerRegistry';
     expect(step, "get('pricing').state", breakerState(app), 'open');

@@ -20,6 +20,7 @@ const {
   currentSignal,
 } = require('@bulwark/nestjs');
 const { CircuitBreakerPolicy } = require('@bulwark/core');
+const { Observable } = require('rxjs');
 const { redisStore } = require('@bulwark/redis');
 const { Redis } = require('ioredis');
 const { decorateClass, decorateMethod, param, runApp, startDownstream, startWatchdog } = require('./checks.cjs');
@@ -67,11 +68,27 @@ decorateClass(PricesController, [Controller('prices')]);
 Reflect.defineMetadata('design:paramtypes', [PricingClient], PricesController);
 decorateMethod(PricesController, 'get', [Get(':sku'), param(0, Param('sku'))]);
 
+// An Observable handler with no return-type metadata (plain JavaScript has none): it must stay an
+// Observable, retried per subscription. Its first subscription fails.
+let stockSubscriptions = 0;
+class StocksController {
+  get(sku) {
+    return new Observable((subscriber) => {
+      stockSubscriptions++;
+      if (stockSubscriptions === 1) return subscriber.error(new Error('stock service hiccup'));
+      subscriber.next({ sku, stock: 7 });
+      subscriber.complete();
+    });
+  }
+}
+decorateClass(StocksController, [Controller('stocks')]);
+decorateMethod(StocksController, 'get', [Get(':sku'), param(0, Param('sku')), Retry({ maxRetries: 1, baseDelay: 1 })]);
+
 class AppModule {}
 decorateClass(AppModule, [
   Module({
-    imports: [ResilienceModule.forRoot({ circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } })],
-    controllers: [PricesController],
+    imports: [ResilienceModule.forRoot({ live: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } })],
+    controllers: [PricesController, StocksController],
     providers: [PricingClient, { provide: PRICING_CONFIG, useValue: pricingConfig }],
   }),
 ]);
@@ -85,5 +102,6 @@ startDownstream().then((downstream) => {
     downstream,
     signalSeen: () => signalSeen,
     breakerState: (app) => app.get(CircuitBreakerRegistry).get('pricing')?.state,
+    stockSubscriptions: () => stockSubscriptions,
   });
 });

@@ -18,6 +18,7 @@ import {
   currentSignal,
 } from '@bulwark/nestjs';
 import { CircuitBreakerPolicy } from '@bulwark/core';
+import { Observable } from 'rxjs';
 import { redisStore } from '@bulwark/redis';
 import { Redis } from 'ioredis';
 import checks from './checks.cjs';
@@ -66,11 +67,27 @@ class PricesController {
 decorateClass(PricesController, [Controller('prices'), param(0, Inject(PricingClient))]);
 decorateMethod(PricesController, 'get', [Get(':sku'), param(0, Param('sku'))]);
 
+// An Observable handler with no return-type metadata (plain JavaScript has none): it must stay an
+// Observable, retried per subscription. Its first subscription fails.
+let stockSubscriptions = 0;
+class StocksController {
+  get(sku) {
+    return new Observable((subscriber) => {
+      stockSubscriptions++;
+      if (stockSubscriptions === 1) return subscriber.error(new Error('stock service hiccup'));
+      subscriber.next({ sku, stock: 7 });
+      subscriber.complete();
+    });
+  }
+}
+decorateClass(StocksController, [Controller('stocks')]);
+decorateMethod(StocksController, 'get', [Get(':sku'), param(0, Param('sku')), Retry({ maxRetries: 1, baseDelay: 1 })]);
+
 class AppModule {}
 decorateClass(AppModule, [
   Module({
-    imports: [ResilienceModule.forRoot({ circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } })],
-    controllers: [PricesController],
+    imports: [ResilienceModule.forRoot({ live: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } })],
+    controllers: [PricesController, StocksController],
     providers: [PricingClient, { provide: PRICING_CONFIG, useValue: { baseUrl: downstream.baseUrl } }],
   }),
 ]);
@@ -81,5 +98,6 @@ await runApp({
   downstream,
   signalSeen: () => signalSeen,
   breakerState: (app) => app.get(CircuitBreakerRegistry).get('pricing')?.state,
+  stockSubscriptions: () => stockSubscriptions,
   redis: { redisStore, Redis, CircuitBreakerPolicy },
 });
