@@ -11,6 +11,7 @@ export { InvalidOptionsError } from './errors/invalid-options.error.js';
 export {
   MAX_BULKHEAD_QUEUE,
   MAX_COUNT_WINDOW_SIZE,
+  MAX_KEY_LENGTH,
   MAX_KEYS,
   MAX_RETRIES,
   MAX_STALE_ENTRIES,

@@ -213,6 +213,34 @@ describe.each(PLATFORMS)('%s: per-key circuit breakers', (platform: Platform) =>
     expect(family.peek('a')).toBe(a);
   });
 
+  it("a flood of new failing keys cannot push out a tenant's open breaker: once every slot is open, new keys get 503", async () => {
+    const { server, client, breakers } = await boot();
+    client.failing.add('tenant');
+    for (let i = 0; i < 2; i++) await request(server).get('/partner/tenant').expect(500);
+    for (const attacker of ['x1', 'x2']) {
+      client.failing.add(attacker);
+      for (let i = 0; i < 2; i++) await request(server).get(`/partner/${attacker}`).expect(500);
+    }
+    const family = breakers.family('partner-api')!;
+    for (let i = 3; i < 50; i++) {
+      const response = await request(server).get(`/partner/x${i}`).expect(503);
+      expect(response.headers['retry-after']).toBe('10');
+    }
+    expect(family.keys()).toEqual(['tenant', 'x1', 'x2']);
+    expect(family.refusedKeys).toBe(47);
+    const calls = client.calls.length;
+    await request(server).get('/partner/tenant').expect(503);
+    expect(client.calls.length).toBe(calls); // refused by the tenant's own open breaker
+  });
+
+  it('refuses a key longer than maxKeyLength (256) before anything runs, and stores nothing', async () => {
+    const { client, breakers } = await boot();
+    await expect(client.fetch('k'.repeat(257), 'price')).rejects.toThrow(new RangeError('Circuit breaker family "partner-api": a key may be at most 256 characters (got 257)'));
+    expect(client.calls).toEqual([]);
+    expect(breakers.family('partner-api')!.size).toBe(0);
+    await expect(client.fetch('k'.repeat(256), 'price')).resolves.toBe(`${'k'.repeat(256)}:price`);
+  });
+
   it("rejects a call whose key function throws with a TypeError naming the method, and serves other tenants", async () => {
     const { client, breakers } = await boot();
     const failure = await client.quote(null).then(
@@ -393,7 +421,10 @@ describe('per-key circuit breakers in the application', () => {
     expect([family.maxKeys, family.idleTimeoutMs]).toEqual([2, 1_000]);
     expect(family.keys()).toEqual(['2', '3']);
     clock.advance(1_000);
-    expect(family.keys()).toEqual([]);
+    // Idle keys go when a call comes, not when the family is read.
+    expect(family.keys()).toEqual(['2', '3']);
+    await accounts.load('4');
+    expect(family.keys()).toEqual(['4']);
   });
 
   it('fails start-up when one name is used both per key and as one shared breaker, or configured differently', async () => {

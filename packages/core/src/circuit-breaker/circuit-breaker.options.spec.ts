@@ -38,6 +38,7 @@ describe('DEFAULT_CIRCUIT_BREAKER_OPTIONS', () => {
       captureStackTrace: false,
       durationBuckets: undefined,
       maxKeys: 1000,
+      maxKeyLength: 256,
       keyIdleTimeout: 600_000,
     });
     expect('window' in DEFAULT_CIRCUIT_BREAKER_OPTIONS).toBe(true);
@@ -75,6 +76,7 @@ describe('resolveCircuitBreakerOptions', () => {
       captureStackTrace: true,
       durationBuckets: [1, 2],
       maxKeys: 50,
+      maxKeyLength: 64,
       keyIdleTimeout: 60_000,
     };
     const resolved = resolveCircuitBreakerOptions(options);
@@ -129,7 +131,7 @@ describe('validateCircuitBreakerOptions', () => {
     expect(messageOf({ failureTreshold: 3 })).toBe(
       'circuitBreakers.pricing.failureTreshold is not a known option (known: failureThreshold, recoveryTimeout, recoveryBackoff, ' +
         'halfOpenMaxCalls, window, failureRateThreshold, minimumCalls, slowCallDurationThreshold, slowCallRateThreshold, isFailure, ' +
-        'isFailureResult, ignore, critical, captureStackTrace, durationBuckets, maxKeys, keyIdleTimeout) (got 3)',
+        'isFailureResult, ignore, critical, captureStackTrace, durationBuckets, maxKeys, maxKeyLength, keyIdleTimeout) (got 3)',
     );
     expect(messageOf({ window: { type: 'count' } })).toBe('circuitBreakers.pricing.window.size is required (got undefined)');
   });

@@ -1,6 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { ErrorClass } from '../policy/policy.interface.js';
-import { MAX_COUNT_WINDOW_SIZE, MAX_KEYS, MAX_TIMER_DELAY_MS } from '../validation/option-limits.js';
+import { MAX_COUNT_WINDOW_SIZE, MAX_KEY_LENGTH, MAX_KEYS, MAX_TIMER_DELAY_MS } from '../validation/option-limits.js';
 import {
   checkAtMost,
   checkBoolean,
@@ -77,10 +77,15 @@ export interface CircuitBreakerOptions {
   durationBuckets?: readonly number[] | false;
   /**
    * Per-key breakers only (`KeyedCircuitBreakers`, `@CircuitBreaker({ key })`): how many keys a
-   * family keeps in memory; beyond it the least recently used closed one is dropped. Default 1000;
-   * at most 100 000.
+   * family keeps in memory; beyond it the least recently used closed one is dropped (an open one is
+   * kept until its open period is over). Default 1000; at most 100 000.
    */
   maxKeys?: number;
+  /**
+   * Per-key breakers only: the longest key accepted, in characters; a longer one is refused (the
+   * call rejects with a `RangeError`) and never stored. Default 256; at most 10 000.
+   */
+  maxKeyLength?: number;
   /**
    * Per-key breakers only: milliseconds after which an unused key's closed breaker is dropped
    * (checked lazily, no timer). Default 600 000 (10 minutes); at most 2^31 - 1.
@@ -106,6 +111,7 @@ export interface ResolvedCircuitBreakerOptions {
   readonly captureStackTrace: boolean;
   readonly durationBuckets: readonly number[] | false | undefined;
   readonly maxKeys: number;
+  readonly maxKeyLength: number;
   readonly keyIdleTimeout: number;
 }
 
@@ -130,6 +136,7 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: ResolvedCircuitBreakerOptions = Ob
   captureStackTrace: false,
   durationBuckets: undefined,
   maxKeys: 1000,
+  maxKeyLength: 256,
   keyIdleTimeout: 600_000,
 });
 
@@ -150,6 +157,7 @@ const KNOWN_KEYS: readonly string[] = [
   'captureStackTrace',
   'durationBuckets',
   'maxKeys',
+  'maxKeyLength',
   'keyIdleTimeout',
   // Plumbing for breakers built by hand or by a framework (`CircuitBreakerPolicyOptions`).
   'name',
@@ -189,6 +197,8 @@ export function validateCircuitBreakerOptions(options: unknown, path: string): v
   checkDurationBuckets(`${path}.durationBuckets`, record['durationBuckets']);
   checkPositiveInteger(`${path}.maxKeys`, record['maxKeys']);
   checkAtMost(`${path}.maxKeys`, record['maxKeys'], MAX_KEYS, ' (each key keeps a breaker in memory)');
+  checkPositiveInteger(`${path}.maxKeyLength`, record['maxKeyLength']);
+  checkAtMost(`${path}.maxKeyLength`, record['maxKeyLength'], MAX_KEY_LENGTH, ' characters');
   checkPositiveInteger(`${path}.keyIdleTimeout`, record['keyIdleTimeout']);
   checkAtMost(`${path}.keyIdleTimeout`, record['keyIdleTimeout'], MAX_TIMER_DELAY_MS, ' ms (the longest timer delay)');
   const name = record['name'];
@@ -280,6 +290,7 @@ export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions = {}
     captureStackTrace: options.captureStackTrace ?? d.captureStackTrace,
     durationBuckets: Array.isArray(options.durationBuckets) ? Object.freeze([...options.durationBuckets]) : options.durationBuckets,
     maxKeys: options.maxKeys ?? d.maxKeys,
+    maxKeyLength: options.maxKeyLength ?? d.maxKeyLength,
     keyIdleTimeout: options.keyIdleTimeout ?? d.keyIdleTimeout,
   });
 }

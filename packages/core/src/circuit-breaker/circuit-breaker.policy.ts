@@ -166,6 +166,17 @@ export class CircuitBreakerPolicy extends BasePolicy {
     return this.openDuration;
   }
 
+  /**
+   * Milliseconds until this breaker would let a call through again, at clock time `now`: what is
+   * left of the open period (0 once a trial is due), `Infinity` while forced open, 0 otherwise. A read.
+   */
+  refusesFor(now: number): number {
+    const state = this.current;
+    if (state === 'forced-open') return Infinity;
+    if (state !== 'open') return 0;
+    return Math.max(0, this.openedAt! + this.openDuration - now);
+  }
+
   run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
     // A caller that has already gone is answered with its own reason: not run, not counted.
     if (scope.aborted) return Promise.reject(scope.reason);

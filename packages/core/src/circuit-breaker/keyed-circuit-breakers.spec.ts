@@ -135,26 +135,75 @@ describe('KeyedCircuitBreakers: bounded by maxKeys', () => {
     expect(keyed.peek('a')!.state).toBe('open');
   });
 
-  it('when every breaker is open, evicts the least recently used anyway; forced-open and disabled ones last', async () => {
+  it('never drops a breaker still open for room: a flood of new keys is refused until its open period is over', async () => {
     const clock = new FakeClock();
     const { keyed, removed } = family(clock, { maxKeys: 3 });
-    keyed.get('held').forceOpen();
+    // A real tenant's breaker is open; attackers fill the other slots with failing keys.
+    await fail(keyed.get('tenant'));
+    await fail(keyed.get('attacker-1'));
+    await fail(keyed.get('attacker-2'));
+    for (let i = 3; i < 1_000; i++) {
+      const refused = (() => {
+        try {
+          keyed.get(`attacker-${i}`);
+          return undefined;
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refused).toBeInstanceOf(CircuitOpenError);
+      expect(refused).toMatchObject({ retryAfterMs: 30_000, message: 'Circuit breaker "partner-api" is full (every one of its 3 keys is open)' });
+    }
+    expect(keyed.refusedKeys).toBe(997);
+    expect(removed).toEqual([]);
+    // The tenant's breaker is still there, still open: its next call does not reach the dependency.
+    expect(keyed.peek('tenant')!.state).toBe('open');
+    await expect(keyed.get('tenant').execute(async () => 'reached')).rejects.toBeInstanceOf(CircuitOpenError);
+    // Once an open period is over, its breaker may give way (the least recently used such one).
+    clock.advance(30_000);
+    keyed.get('newcomer');
+    expect(removed).toEqual(['attacker-1:max-keys']);
+  });
+
+  it('gives way with a half-open or disabled breaker, never with one forced open', async () => {
+    const clock = new FakeClock();
+    const { keyed, removed } = family(clock, { maxKeys: 2 });
+    keyed.get('forced').forceOpen();
+    keyed.get('disabled').disable();
+    keyed.get('new');
+    expect(removed).toEqual(['disabled:max-keys']);
+    await fail(keyed.get('new'));
+    clock.advance(30_000);
+    // `new` is due a trial: its next call makes it half-open, and then it may give way.
+    await fail(keyed.get('new')).catch(() => undefined);
+    expect(() => keyed.get('other')).toThrow(CircuitOpenError);
+    clock.advance(30_000);
+    const trial = keyed.get('new').execute(() => new Promise<never>(() => undefined));
+    expect(keyed.peek('new')!.state).toBe('half-open');
+    keyed.get('other');
+    expect(removed).toEqual(['disabled:max-keys', 'new:max-keys']);
+    expect(keyed.peek('forced')!.state).toBe('forced-open');
+    void trial;
+  });
+
+  it('refuses a key longer than maxKeyLength without storing it', () => {
+    const clock = new FakeClock();
+    const { keyed, created } = family(clock, { maxKeyLength: 8 });
+    keyed.get('12345678');
+    expect(() => keyed.get('123456789')).toThrow(new RangeError('Circuit breaker family "partner-api": a key may be at most 8 characters (got 9)'));
+    expect(() => family(clock).keyed.get('k'.repeat(257))).toThrow('a key may be at most 256 characters (got 257)');
+    expect(created).toEqual(['12345678']);
+    expect(keyed.size).toBe(1);
+  });
+
+  it('keeps the counts of dropped keys in its totals', async () => {
+    const clock = new FakeClock();
+    const { keyed } = family(clock, { maxKeys: 1, failureThreshold: 5, durationBuckets: [10] });
+    await keyed.get('a').execute(async () => 1);
     await fail(keyed.get('a'));
-    await fail(keyed.get('b'));
-    keyed.get('c');
-    expect(removed).toEqual(['a:max-keys']);
-    await fail(keyed.get('c'));
-    keyed.get('d');
-    expect(removed).toEqual(['a:max-keys', 'b:max-keys']);
-    await fail(keyed.get('d'));
-    keyed.get('held').reset();
-    keyed.get('held').disable();
-    // c and d are open, held is disabled: c goes, although held was used less recently before its state changed.
-    keyed.get('e');
-    expect(removed).toEqual(['a:max-keys', 'b:max-keys', 'c:max-keys']);
-    await fail(keyed.get('e'));
-    keyed.get('f');
-    expect(removed.at(-1)).toBe('d:max-keys');
+    keyed.get('b');
+    expect(keyed.retiredCalls).toEqual({ success: 1, failure: 1, ignored: 0, notPermitted: 0, slow: 0 });
+    expect(keyed.retiredDurationHistogram).toMatchObject({ count: 2, counts: [2, 0] });
   });
 
   it('matches a naive model (scan everything) and never holds more than maxKeys, whatever the keys, states and time', () => {
@@ -162,26 +211,33 @@ describe('KeyedCircuitBreakers: bounded by maxKeys', () => {
     const RECOVERY = 8 * MINUTE;
     /** The rules, written the slow and obvious way: every entry is looked at on every access. */
     class Model {
-      readonly entries = new Map<string, { state: 'closed' | 'open'; lastUsed: number; seq: number }>();
+      readonly entries = new Map<string, { state: 'closed' | 'open'; lastUsed: number; seq: number; openedAt: number }>();
       private seq = 0;
       constructor(private readonly maxKeys: number) {}
-      use(key: string, now: number): void {
+      /** False when the key is refused: every slot holds a breaker still open. */
+      use(key: string, now: number): boolean {
         const entry = this.entries.get(key);
         if (entry !== undefined) {
           entry.lastUsed = now;
           entry.seq = this.seq++;
           this.evictIdle(now);
-          return;
+          return true;
         }
         this.evictIdle(now);
-        if (this.entries.size >= this.maxKeys) this.entries.delete(this.oldest('closed') ?? this.oldest('open')!);
-        this.entries.set(key, { state: 'closed', lastUsed: now, seq: this.seq++ });
+        if (this.entries.size >= this.maxKeys) {
+          const room = this.oldest('closed', now) ?? this.oldest('open', now);
+          if (room === undefined) return false;
+          this.entries.delete(room);
+        }
+        this.entries.set(key, { state: 'closed', lastUsed: now, seq: this.seq++, openedAt: NaN });
+        return true;
       }
       open(key: string, now: number): void {
         const entry = this.entries.get(key)!;
         if (entry.state === 'open') return; // no transition, no use
         entry.state = 'open';
         entry.lastUsed = now;
+        entry.openedAt = now;
         entry.seq = this.seq++;
       }
       evictIdle(now: number): void {
@@ -190,9 +246,13 @@ describe('KeyedCircuitBreakers: bounded by maxKeys', () => {
           if (now - entry.lastUsed >= limit) this.entries.delete(key);
         }
       }
-      private oldest(state: 'closed' | 'open'): string | undefined {
+      /** The least recently used closed key, or open key whose open period is over. */
+      private oldest(state: 'closed' | 'open', now: number): string | undefined {
         let found: [string, number] | undefined;
-        for (const [key, entry] of this.entries) if (entry.state === state && (found === undefined || entry.seq < found[1])) found = [key, entry.seq];
+        for (const [key, entry] of this.entries) {
+          if (entry.state !== state || (state === 'open' && now < entry.openedAt + RECOVERY)) continue;
+          if (found === undefined || entry.seq < found[1]) found = [key, entry.seq];
+        }
         return found?.[0];
       }
     }
@@ -217,11 +277,14 @@ describe('KeyedCircuitBreakers: bounded by maxKeys', () => {
             if (step.op === 'wait') {
               clock.advance(step.ms);
             } else if (step.op === 'list') {
-              model.evictIdle(now);
+              // A read drops nothing.
               expect(keyed.keys()).toEqual([...model.entries.keys()]);
             } else {
               const key = String(step.key);
-              model.use(key, now);
+              if (!model.use(key, now)) {
+                expect(() => keyed.get(key)).toThrow(CircuitOpenError);
+                continue;
+              }
               const breaker = keyed.get(key);
               if (step.op === 'open') {
                 model.open(key, now);
@@ -238,7 +301,7 @@ describe('KeyedCircuitBreakers: bounded by maxKeys', () => {
 });
 
 describe('KeyedCircuitBreakers: idle keys, dropped lazily', () => {
-  it('drops a closed breaker unused for keyIdleTimeout on the next get or list, with no timer', () => {
+  it('drops a closed breaker unused for keyIdleTimeout on the next call of any key, with no timer; a read drops nothing', () => {
     const clock = new FakeClock();
     const { keyed, removed } = family(clock, { keyIdleTimeout: 10 * MINUTE });
     const a = keyed.get('a');
@@ -252,7 +315,9 @@ describe('KeyedCircuitBreakers: idle keys, dropped lazily', () => {
     expect(clock.pendingTimers).toBe(0);
     expect(removed).toEqual([]);
     expect(keyed.size).toBe(2);
-    expect(keyed.list()).toEqual([keyed.peek('b')]);
+    expect(keyed.list()).toEqual([keyed.peek('a'), keyed.peek('b')]);
+    expect(removed).toEqual([]);
+    keyed.get('x'); // a call of another key
     expect(removed).toEqual(['a:idle']);
     clock.advance(4 * MINUTE);
     keyed.get('c');
@@ -329,6 +394,7 @@ describe('KeyedCircuitBreakers: idle keys, dropped lazily', () => {
     keyed.get('disabled').disable();
     keyed.get('closed');
     clock.advance(60 * MINUTE);
+    keyed.get('forced');
     expect(keyed.keys()).toEqual(['forced', 'disabled']);
     expect(removed).toEqual(['closed:idle']);
   });

@@ -1,9 +1,13 @@
 import { systemClock, type Clock } from '../clock/clock.js';
+import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import { createWithoutStack } from '../errors/resilience.error.js';
 import { EventEmitter, type Disposable, type Event } from '../events/event-emitter.js';
 import { MAX_KEYS, MAX_TIMER_DELAY_MS } from '../validation/option-limits.js';
 import { checkAtMost, checkBoolean, checkFunction, checkObject, checkPositiveInteger } from '../validation/option-validators.js';
 import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, validateCircuitBreakerOptions, type CircuitBreakerState } from './circuit-breaker.options.js';
+import type { CallDurationHistogram } from './call-duration.histogram.js';
+import type { CircuitBreakerCallCounts } from './circuit-breaker-snapshot.interface.js';
 import { CircuitBreakerPolicy, type CircuitBreakerPolicyOptions } from './circuit-breaker.policy.js';
 import { RecencyList, type RecencyNode } from './recency-list.js';
 
@@ -25,6 +29,8 @@ export interface KeyedCircuitBreakersOptions {
   readonly create: (key: string) => CircuitBreakerPolicy;
   /** Keys kept at most (least recently used evicted first). Default 1000. */
   readonly maxKeys?: number;
+  /** The longest key accepted, in characters; a longer one is refused (`RangeError`). Default 256. */
+  readonly maxKeyLength?: number;
   /** A closed breaker unused this long (ms) is dropped, lazily. Default 600 000. */
   readonly idleTimeoutMs?: number;
   /** Time source of the idle timeout. Default `systemClock`. */
@@ -72,6 +78,16 @@ function tierOf(state: CircuitBreakerState): Tier {
   return state === 'open' || state === 'half-open' ? Tier.Tripped : Tier.Held;
 }
 
+/** How many of the least recently used entries of a tier are looked at for room: bounded work per new key. */
+const ROOM_SCAN = 16;
+
+/** The least recently used entry of `list` (among the last `ROOM_SCAN`) that `fits`. */
+function leastRecent(list: RecencyList<KeyEntry>, fits: (entry: KeyEntry) => boolean): KeyEntry | undefined {
+  let looked = 0;
+  for (let entry = list.tail; entry !== undefined && looked < ROOM_SCAN; entry = entry.prev, looked++) if (fits(entry)) return entry;
+  return undefined;
+}
+
 /** One key's breaker, linked into the list of its tier by recency. */
 class KeyEntry implements RecencyNode<KeyEntry> {
   prev: KeyEntry | undefined = undefined;
@@ -92,21 +108,28 @@ class KeyEntry implements RecencyNode<KeyEntry> {
 
 /**
  * One circuit breaker per key (per tenant, per partner account) under one name: `get(key)` creates
- * a key's breaker on first use. Memory is bounded without any timer:
- * - at most `maxKeys` keys: a new key evicts the least recently used closed breaker, or, when
- *   none is closed, the least recently used open one, then one forced open or disabled;
- * - a closed breaker unused for `idleTimeoutMs` is dropped, checked lazily on `get` and `list`
- *   (only the least recently used entries are looked at: O(1) amortised). An open or half-open
- *   breaker is kept until it has also been unused for its longest open period (`recoveryTimeout`,
- *   or `recoveryBackoff.maxRecoveryTimeout`) (dropping it earlier
- *   would let the failing key straight through again); one forced open or disabled by hand is
- *   never dropped for idleness.
- * Any state change counts as a use. `forceOpen`, `disable` and `reset` apply to every key, and
- * the first two also to keys created afterwards, until `reset`.
+ * a key's breaker on first use. Keys often come from clients (a tenant header, an account id), so
+ * everything is bounded, without any timer:
+ * - a key longer than `maxKeyLength` (256) is refused with a `RangeError`, never stored;
+ * - at most `maxKeys` keys. A new key takes the place of the least recently used closed breaker;
+ *   when none is closed, of a breaker whose open period is over (half-open, or open and due a
+ *   trial) or one disabled by hand, among the least recently used. A breaker still open (or forced
+ *   open) is never dropped for room, since its key would then go straight through to the failing
+ *   dependency: when every slot holds one, the new key is refused with a `CircuitOpenError`
+ *   (`retryAfterMs`: until the first of them can go) and counted in `refusedKeys`;
+ * - a closed breaker unused for `idleTimeoutMs` is dropped, checked lazily when a call comes (only
+ *   the least recently used entries are looked at: O(1) amortised). An open or half-open breaker is
+ *   kept until it has also been unused for its longest open period; one forced open or disabled by
+ *   hand is never dropped for idleness.
+ * Reading (`list`, `keys`, `state`, `peek`) changes nothing. Any state change counts as a use.
+ * `forceOpen`, `disable` and `reset` apply to every key, and the first two also to keys created
+ * afterwards, until `reset`. The counts of dropped keys are kept (`retiredCalls`), so the family's
+ * totals never go down.
  */
 export class KeyedCircuitBreakers {
   readonly name: string;
   readonly maxKeys: number;
+  readonly maxKeyLength: number;
   readonly idleTimeoutMs: number;
   /** Reported in health: an open or forced-open key of a critical family takes the status `down`. */
   readonly critical: boolean;
@@ -130,6 +153,9 @@ export class KeyedCircuitBreakers {
   private readonly clock: Clock;
   private manual: 'forced-open' | 'disabled' | undefined = undefined;
   private derivations = 0;
+  private refused = 0;
+  private readonly retired = { success: 0, failure: 0, ignored: 0, notPermitted: 0, slow: 0 };
+  private retiredDurations: { boundsMs: readonly number[]; counts: number[]; count: number; sumMs: number } | undefined = undefined;
 
   constructor(options: KeyedCircuitBreakersOptions) {
     checkObject('keyedCircuitBreakers', options);
@@ -139,6 +165,7 @@ export class KeyedCircuitBreakers {
     checkFunction(`${path}.create`, options.create);
     if (options.create === undefined) throw new InvalidOptionsError(`${path}.create`, 'is required', undefined);
     checkPositiveInteger(`${path}.maxKeys`, options.maxKeys);
+    checkPositiveInteger(`${path}.maxKeyLength`, options.maxKeyLength);
     checkAtMost(`${path}.maxKeys`, options.maxKeys, MAX_KEYS, ' (each key keeps a breaker in memory)');
     checkPositiveInteger(`${path}.idleTimeoutMs`, options.idleTimeoutMs);
     checkAtMost(`${path}.idleTimeoutMs`, options.idleTimeoutMs, MAX_TIMER_DELAY_MS, ' ms (the longest timer delay)');
@@ -146,6 +173,7 @@ export class KeyedCircuitBreakers {
     this.name = name;
     this.factory = options.create;
     this.maxKeys = options.maxKeys ?? DEFAULT_CIRCUIT_BREAKER_OPTIONS.maxKeys;
+    this.maxKeyLength = options.maxKeyLength ?? DEFAULT_CIRCUIT_BREAKER_OPTIONS.maxKeyLength;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_CIRCUIT_BREAKER_OPTIONS.keyIdleTimeout;
     this.clock = options.clock ?? systemClock;
     this.critical = options.critical === true;
@@ -165,6 +193,7 @@ export class KeyedCircuitBreakers {
       name: options.name,
       create: (key) => new CircuitBreakerPolicy({ ...breakerOptions, key }),
       maxKeys: options.maxKeys,
+      maxKeyLength: options.maxKeyLength,
       idleTimeoutMs: options.keyIdleTimeout,
       clock: options.clock,
       critical: options.critical,
@@ -175,6 +204,22 @@ export class KeyedCircuitBreakers {
   /** Keys held now. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** New keys refused because every slot held a breaker still open (see the class comment). */
+  get refusedKeys(): number {
+    return this.refused;
+  }
+
+  /** Calls of the breakers dropped from the family so far, by outcome (added to the live ones, totals never go down). */
+  get retiredCalls(): CircuitBreakerCallCounts {
+    return { ...this.retired };
+  }
+
+  /** Call durations of the breakers dropped so far, summed (undefined while none kept one). */
+  get retiredDurationHistogram(): CallDurationHistogram | undefined {
+    const retired = this.retiredDurations;
+    return retired === undefined ? undefined : { boundsMs: retired.boundsMs, counts: [...retired.counts], count: retired.count, sumMs: retired.sumMs };
   }
 
   /** The breaker of `key`, created on first use; marks the key used. */
@@ -204,17 +249,15 @@ export class KeyedCircuitBreakers {
     for (const entry of [...this.entries.values()]) this.remove(entry, 'deleted');
   }
 
-  /** Every breaker held, in key creation order (idle ones are dropped first). */
+  /** Every breaker held, in key creation order. */
   list(): CircuitBreakerPolicy[] {
-    this.evictIdle(this.clock.now());
     const breakers: CircuitBreakerPolicy[] = [];
     for (const entry of this.entries.values()) breakers.push(entry.breaker);
     return breakers;
   }
 
-  /** Every key held, in creation order (idle ones are dropped first). */
+  /** Every key held, in creation order. */
   keys(): string[] {
-    this.evictIdle(this.clock.now());
     return [...this.entries.keys()];
   }
 
@@ -271,6 +314,9 @@ export class KeyedCircuitBreakers {
 
   private touch(key: string): KeyEntry {
     if (typeof key !== 'string') throw new TypeError(`Circuit breaker family "${this.name}": a key must be a string (got ${typeof key})`);
+    if (key.length > this.maxKeyLength) {
+      throw new RangeError(`Circuit breaker family "${this.name}": a key may be at most ${this.maxKeyLength} characters (got ${key.length})`);
+    }
     const now = this.clock.now();
     const entry = this.entries.get(key);
     if (entry === undefined) return this.create(key, now);
@@ -283,8 +329,12 @@ export class KeyedCircuitBreakers {
   private create(key: string, now: number): KeyEntry {
     this.evictIdle(now);
     if (this.entries.size >= this.maxKeys) {
-      const [closed, tripped, held] = this.tiers;
-      this.remove((closed.tail ?? tripped.tail ?? held.tail)!, 'max-keys');
+      const victim = this.roomFor(now);
+      if (victim === undefined) {
+        this.refused++;
+        throw this.full(now);
+      }
+      this.remove(victim, 'max-keys');
     }
     const breaker = this.factory(key);
     if (!(breaker instanceof CircuitBreakerPolicy) || breaker.name !== this.name || breaker.key !== key) {
@@ -299,6 +349,30 @@ export class KeyedCircuitBreakers {
     entry.subscription = breaker.onStateChange((change) => this.moved(entry, change.to));
     if (this.created.hasListeners) this.created.emit(breaker);
     return entry;
+  }
+
+  /**
+   * The entry a new key may replace: the least recently used closed one, else, among the least
+   * recently used, one whose open period is over or one disabled by hand. Undefined when every
+   * slot looked at holds a breaker still open.
+   */
+  private roomFor(now: number): KeyEntry | undefined {
+    const [closed, tripped, held] = this.tiers;
+    if (closed.tail !== undefined) return closed.tail;
+    return (
+      leastRecent(tripped, (entry) => entry.breaker.refusesFor(now) === 0) ?? leastRecent(held, (entry) => entry.breaker.state === 'disabled')
+    );
+  }
+
+  /** Why a new key is refused: every slot is held open; retry when the first of those looked at can go. */
+  private full(now: number): CircuitOpenError {
+    let retryAfter = Infinity;
+    let looked = 0;
+    for (let entry = this.tiers[Tier.Tripped].tail; entry !== undefined && looked < ROOM_SCAN; entry = entry.prev, looked++) {
+      retryAfter = Math.min(retryAfter, entry.breaker.refusesFor(now));
+    }
+    const retryAfterMs = Number.isFinite(retryAfter) ? Math.ceil(retryAfter) : Infinity;
+    return createWithoutStack(() => new CircuitOpenError(this.name, retryAfterMs, `full (every one of its ${this.maxKeys} keys is open)`));
   }
 
   /** A state change: the entry moves to its new tier, as its most recently used entry. */
@@ -321,11 +395,34 @@ export class KeyedCircuitBreakers {
   }
 
   private remove(entry: KeyEntry, reason: KeyedCircuitBreakerRemovalReason): void {
+    this.retire(entry.breaker);
     this.entries.delete(entry.key);
     entry.list?.remove(entry);
     entry.subscription?.dispose();
     entry.slots = [];
     if (this.removed.hasListeners) this.removed.emit({ name: this.name, key: entry.key, breaker: entry.breaker, reason });
+  }
+
+  /** Keeps a dropped breaker's counts in the family's totals. */
+  private retire(breaker: CircuitBreakerPolicy): void {
+    const calls = breaker.snapshot().calls;
+    const retired = this.retired;
+    retired.success += calls.success;
+    retired.failure += calls.failure;
+    retired.ignored += calls.ignored;
+    retired.notPermitted += calls.notPermitted;
+    retired.slow += calls.slow;
+    const histogram = breaker.durationHistogram;
+    if (histogram === undefined) return;
+    let durations = this.retiredDurations;
+    if (durations === undefined) {
+      durations = { boundsMs: histogram.boundsMs, counts: histogram.counts.map(() => 0), count: 0, sumMs: 0 };
+      this.retiredDurations = durations;
+    }
+    if (durations.counts.length !== histogram.counts.length) return;
+    for (let i = 0; i < histogram.counts.length; i++) durations.counts[i]! += histogram.counts[i]!;
+    durations.count += histogram.count;
+    durations.sumMs += histogram.sumMs;
   }
 
   private snapshotBreakers(): CircuitBreakerPolicy[] {

@@ -16,6 +16,9 @@ export const MAX_RETRIES = 100;
 /** Most keys of a family of per-key breakers (`maxKeys`): each keeps a breaker in memory. */
 export const MAX_KEYS = 100_000;
 
+/** Longest key of a per-key breaker (`maxKeyLength`): keys are kept, and shown where allowed. */
+export const MAX_KEY_LENGTH = 10_000;
+
 /** Most argument lists `staleIfError` remembers (`maxEntries`): each keeps a result in memory. */
 export const MAX_STALE_ENTRIES = 1_000_000;
 

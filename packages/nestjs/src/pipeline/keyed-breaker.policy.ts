@@ -35,7 +35,14 @@ export class KeyedBreakerPolicy extends BasePolicy {
       if (typeof key !== 'number' || !Number.isFinite(key)) return Promise.reject(this.invalidKey(key));
       key = String(key);
     }
-    return this.policyFor(key as string).run(operation, scope, args, thisArg);
+    let policy: ResiliencePolicy;
+    try {
+      policy = this.policyFor(key as string);
+    } catch (error) {
+      // A key too long, or a family whose every slot holds an open breaker: refused, as a call.
+      return Promise.reject(error);
+    }
+    return policy.run(operation, scope, args, thisArg);
   }
 
   private invalidKey(key: unknown): TypeError {
