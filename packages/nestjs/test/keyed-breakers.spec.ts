@@ -19,6 +19,7 @@ import {
   type ResilienceEvent,
   type ResilienceModuleOptions,
 } from '@bulwark/nestjs';
+import { baseUrl, SseClient } from './support/sse-client.js';
 import { bootApp, CapturingLogger, PLATFORMS, type Platform } from './support/app.js';
 
 const START = Date.UTC(2030, 0, 1, 12, 0, 0);
@@ -89,12 +90,18 @@ const moduleOptions = (clock: FakeClock): ResilienceModuleOptions => ({
   openTelemetry: false,
   admin: { guard: AllowAllGuard },
   live: true,
+  exposeKeys: true,
   circuitBreakers: {
     pricing: {},
     'partner-api': { failureThreshold: 2, recoveryTimeout: 10_000, maxKeys: 3, critical: true },
   },
 });
 
+/** What a family shows of its keys: how many, by state. */
+const keyCounts = (closedKeys: number, openKeys = 0) => ({
+  keyCount: closedKeys + openKeys,
+  keyStates: { closed: closedKeys, open: openKeys, 'half-open': 0, 'forced-open': 0, disabled: 0 },
+});
 const closed = (critical = false) => ({ state: 'closed', critical, failureCount: 0, failureRate: 0, openedAt: null, nextAttemptAt: null });
 const open = (at: number, failureCount: number, failureRate: number, critical = true) => ({
   state: 'open',
@@ -145,8 +152,8 @@ describe.each(PLATFORMS)('%s: per-key circuit breakers', (platform: Platform) =>
       status: 'up',
       circuitBreakers: {
         pricing: closed(),
-        'partner-api': { ...closed(true), keys: {} },
-        quotes: { ...closed(), keys: {} },
+        'partner-api': { ...closed(true), ...keyCounts(0), keys: {} },
+        quotes: { ...closed(), ...keyCounts(0), keys: {} },
       },
     });
 
@@ -156,12 +163,13 @@ describe.each(PLATFORMS)('%s: per-key circuit breakers', (platform: Platform) =>
     await request(server).get('/partner/b').expect(200);
     const family = {
       ...open(START, 2, 66.7),
+      ...keyCounts(1, 1),
       keys: { a: open(START, 2, 100), b: closed(true) },
     };
     const health = await request(server).get('/health/resilience').expect(503);
     expect(health.body).toEqual({
       status: 'down',
-      circuitBreakers: { pricing: closed(), 'partner-api': family, quotes: { ...closed(), keys: {} } },
+      circuitBreakers: { pricing: closed(), 'partner-api': family, quotes: { ...closed(), ...keyCounts(0), keys: {} } },
     });
     await request(server).get('/health/resilience/partner-api').expect(200, family);
     const dashboard = (await request(server).get('/health/resilience/dashboard/data').expect(200)).body;
@@ -183,7 +191,34 @@ describe.each(PLATFORMS)('%s: per-key circuit breakers', (platform: Platform) =>
     const recovered = (await request(server).get('/health/resilience').expect(200)).body;
     expect(recovered.status).toBe('up');
     // Closing clears a's recent counts: nothing failed since.
-    expect(recovered.circuitBreakers['partner-api']).toEqual({ ...closed(true), keys: { a: closed(true), b: closed(true) } });
+    expect(recovered.circuitBreakers['partner-api']).toEqual({ ...closed(true), ...keyCounts(2), keys: { a: closed(true), b: closed(true) } });
+  });
+
+  it('without exposeKeys, shows a family by its counts only: no key in health, dashboard data or the event stream', async () => {
+    clock = new FakeClock(START);
+    app = await bootApp(platform, {
+      imports: [ResilienceModule.forRoot({ ...moduleOptions(clock), exposeKeys: false })],
+      controllers: [PartnerController],
+      providers: [PartnerClient],
+    });
+    await app.listen(0, '127.0.0.1');
+    const server = app.getHttpServer();
+    const client = app.get(PartnerClient);
+    const stream = await SseClient.open(`${baseUrl(server)}/health/resilience/events`);
+    client.failing.add('alice@example.com');
+    for (let i = 0; i < 2; i++) await request(server).get('/partner/alice@example.com').expect(500);
+    await request(server).get('/partner/bob@example.com').expect(200);
+    await request(server).get('/partner/alice@example.com').expect(503);
+    await stream.waitFor(2);
+    stream.close();
+    const health = (await request(server).get('/health/resilience').expect(503)).body;
+    expect(health.circuitBreakers['partner-api']).toEqual({ ...open(START, 2, 66.7), ...keyCounts(1, 1) });
+    const one = (await request(server).get('/health/resilience/partner-api').expect(200)).body;
+    const dashboard = (await request(server).get('/health/resilience/dashboard/data').expect(200)).body;
+    const seen = JSON.stringify([health, one, dashboard, stream.messages]);
+    expect(seen).not.toContain('example.com');
+    expect(stream.json()[0]).toMatchObject({ type: 'state-change', name: 'partner-api', to: 'open' });
+    expect(stream.json()[0]).not.toHaveProperty('key');
   });
 
   it('keeps at most maxKeys tenants, evicting the least recently used closed one and keeping open ones', async () => {

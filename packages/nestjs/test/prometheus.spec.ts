@@ -211,7 +211,7 @@ describe.each(PLATFORMS)('%s: Prometheus metrics', (platform: Platform) => {
   it('a scrape reads each breaker once (one snapshot for all its series), shared and per-key breakers alike', async () => {
     const clock = new FakeClock(START);
     const registry = new Registry();
-    const app = await boot(platform, { ...policies(clock), metrics: { registry, path: 'metrics' } });
+    const app = await boot(platform, { ...policies(clock), exposeKeys: true, metrics: { registry, path: 'metrics' } });
     const breakers = app.get(CircuitBreakerRegistry);
     const family = breakers.createFamily('tenants');
     family.get('acme');
@@ -224,6 +224,35 @@ describe.each(PLATFORMS)('%s: Prometheus metrics', (platform: Platform) => {
     expect(snapshots.map((spy) => spy.mock.calls.length)).toEqual([1, 1, 1]);
     await registry.metrics();
     expect(snapshots.map((spy) => spy.mock.calls.length)).toEqual([2, 2, 2]);
+  });
+
+  it('without exposeKeys, a family of per-key breakers is one set of series, with no key label, whose counts never go down', async () => {
+    const clock = new FakeClock(START);
+    const registry = new Registry();
+    const app = await boot(platform, { ...policies(clock), metrics: { registry, path: 'metrics' } });
+    const family = app.get(CircuitBreakerRegistry).createFamily('tenants', { maxKeys: 1, failureThreshold: 3 });
+    await family.get('alice@example.com').execute(async () => 1);
+    await family.get('alice@example.com').execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    await family.get('bob@example.com').execute(async () => 2); // alice's breaker is dropped for room
+    const text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+    expect(text).not.toContain('example.com');
+    expect(text).not.toContain('key=');
+    expect(text).toContain('bulwark_circuit_breaker_calls_total{name="tenants",outcome="success"} 2');
+    expect(text).toContain('bulwark_circuit_breaker_calls_total{name="tenants",outcome="failure"} 1');
+    expect(text).toContain('bulwark_circuit_breaker_state{name="tenants",state="closed"} 1');
+    expect(text).toMatch(/bulwark_call_duration_seconds_count\{name="tenants"\} 3/);
+  });
+
+  it('with exposeKeys, labels at most the first 100 keys of a family', async () => {
+    const clock = new FakeClock(START);
+    const registry = new Registry();
+    const app = await boot(platform, { ...policies(clock), exposeKeys: true, metrics: { registry, path: 'metrics' } });
+    const family = app.get(CircuitBreakerRegistry).createFamily('tenants');
+    for (let i = 0; i < 150; i++) await family.get(`t${i}`).execute(async () => i);
+    const text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+    const keys = new Set([...text.matchAll(/key="(t\d+)"/g)].map((match) => match[1]));
+    expect(keys.size).toBe(100);
+    expect(keys.has('t0') && keys.has('t99') && !keys.has('t100')).toBe(true);
   });
 
   it('mounts no endpoint and registers nothing without `metrics`', async () => {

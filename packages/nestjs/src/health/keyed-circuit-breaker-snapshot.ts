@@ -1,4 +1,7 @@
-import { mostSevereState, type CircuitBreakerSnapshot, type KeyedCircuitBreakers } from '@bulwark/core';
+import { mostSevereState, type CircuitBreakerSnapshot, type CircuitBreakerState, type KeyedCircuitBreakers } from '@bulwark/core';
+
+/** How many keys of a family are in each state. */
+export type KeyStateCounts = Record<CircuitBreakerState, number>;
 
 /** A family of per-key breakers summed up as one snapshot, with each key's own. */
 export interface KeyedCircuitBreakerSnapshot {
@@ -6,13 +9,15 @@ export interface KeyedCircuitBreakerSnapshot {
   readonly snapshot: CircuitBreakerSnapshot;
   /** Each key's snapshot, in key creation order. */
   readonly keys: readonly (readonly [key: string, snapshot: CircuitBreakerSnapshot])[];
+  /** How many keys are in each state: what a family shows without its keys. */
+  readonly keyStates: KeyStateCounts;
 }
 
 /**
  * The family as one breaker: the most severe state among its keys (forced-open > open > half-open
  * > closed; disabled only when every key is), the family's `critical`, counts summed, rates of the
- * summed window counts, and the earliest `openedAt` / `nextAttemptAt` among its keys. Reading the
- * keys drops idle ones first, as `family.list()` does.
+ * summed window counts, and the earliest `openedAt` / `nextAttemptAt` among its keys. Call counts
+ * include those of keys already dropped (`retiredCalls`), so they never go down. A read.
  */
 export function keyedCircuitBreakerSnapshot(family: KeyedCircuitBreakers): KeyedCircuitBreakerSnapshot {
   const keys: [string, CircuitBreakerSnapshot][] = [];
@@ -22,10 +27,12 @@ export function keyedCircuitBreakerSnapshot(family: KeyedCircuitBreakers): Keyed
   let totalCalls = 0;
   let openedAt: number | null = null;
   let nextAttemptAt: number | null = null;
-  const calls = { success: 0, failure: 0, ignored: 0, notPermitted: 0, slow: 0 };
+  const calls = { ...family.retiredCalls };
+  const keyStates: KeyStateCounts = { closed: 0, open: 0, 'half-open': 0, 'forced-open': 0, disabled: 0 };
   for (const breaker of family.list()) {
     const snapshot = breaker.snapshot();
     keys.push([breaker.key!, snapshot]);
+    keyStates[snapshot.state]++;
     failureCount += snapshot.failureCount;
     successCount += snapshot.successCount;
     slowCallCount += snapshot.slowCallCount;
@@ -55,7 +62,7 @@ export function keyedCircuitBreakerSnapshot(family: KeyedCircuitBreakers): Keyed
     nextAttemptAt,
     calls,
   };
-  return { snapshot, keys };
+  return { snapshot, keys, keyStates };
 }
 
 function earliest(current: number | null, candidate: number | null): number | null {

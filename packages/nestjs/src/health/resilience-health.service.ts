@@ -1,7 +1,9 @@
 import type { CircuitBreakerSnapshot, CircuitBreakerState, KeyedCircuitBreakers } from '@bulwark/core';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
+import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
-import { keyedCircuitBreakerSnapshot } from './keyed-circuit-breaker-snapshot.js';
+import { keyedCircuitBreakerSnapshot, type KeyStateCounts } from './keyed-circuit-breaker-snapshot.js';
 
 export type ResilienceHealthStatus = 'up' | 'degraded' | 'down';
 
@@ -14,10 +16,14 @@ export interface CircuitBreakerHealth {
   openedAt: string | null;
   nextAttemptAt: string | null;
   /**
-   * A family of per-key breakers (`@CircuitBreaker({ key })`) only: each key's entry. The fields
-   * above then sum the family up: the most severe state among the keys, counts summed, the rate
-   * of the summed counts, the earliest times.
+   * A family of per-key breakers (`@CircuitBreaker({ key })`) only: how many keys it holds. The
+   * fields above then sum the family up: the most severe state among the keys, counts summed, the
+   * rate of the summed counts, the earliest times.
    */
+  keyCount?: number;
+  /** A family only: how many of its keys are in each state. */
+  keyStates?: KeyStateCounts;
+  /** A family only, and only with `exposeKeys: true`: each key's entry (keys are often user data). */
   keys?: Record<string, CircuitBreakerHealth>;
 }
 
@@ -35,12 +41,19 @@ export interface ResilienceHealthReport {
  */
 @Injectable()
 export class ResilienceHealthService {
-  constructor(private readonly circuitBreakers: CircuitBreakerRegistry) {}
+  private readonly exposeKeys: boolean;
+
+  constructor(
+    private readonly circuitBreakers: CircuitBreakerRegistry,
+    @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
+  ) {
+    this.exposeKeys = options.exposeKeys === true;
+  }
 
   report(): ResilienceHealthReport {
     const circuitBreakers: Record<string, CircuitBreakerHealth> = {};
     for (const snapshot of this.circuitBreakers.snapshots()) circuitBreakers[snapshot.name] = circuitBreakerHealth(snapshot);
-    for (const family of this.circuitBreakers.families()) circuitBreakers[family.name] = keyedCircuitBreakerHealth(family);
+    for (const family of this.circuitBreakers.families()) circuitBreakers[family.name] = keyedCircuitBreakerHealth(family, this.exposeKeys);
     return { status: healthStatus(Object.values(circuitBreakers)), circuitBreakers };
   }
 
@@ -49,7 +62,7 @@ export class ResilienceHealthService {
     const breaker = this.circuitBreakers.get(name);
     if (breaker !== undefined) return circuitBreakerHealth(breaker.snapshot());
     const family = this.circuitBreakers.family(name);
-    return family === undefined ? undefined : keyedCircuitBreakerHealth(family);
+    return family === undefined ? undefined : keyedCircuitBreakerHealth(family, this.exposeKeys);
   }
 }
 
@@ -78,13 +91,16 @@ export function circuitBreakerHealth(snapshot: CircuitBreakerSnapshot): CircuitB
   };
 }
 
-/** A family's entry: the family summed up, and `keys` with each key's entry. */
-export function keyedCircuitBreakerHealth(family: KeyedCircuitBreakers): CircuitBreakerHealth {
-  const { snapshot, keys } = keyedCircuitBreakerSnapshot(family);
+/** A family's entry: the family summed up, its key counts, and with `exposeKeys` each key's entry. */
+export function keyedCircuitBreakerHealth(family: KeyedCircuitBreakers, exposeKeys: boolean): CircuitBreakerHealth {
+  const { snapshot, keys, keyStates } = keyedCircuitBreakerSnapshot(family);
+  const entry: CircuitBreakerHealth = { ...circuitBreakerHealth(snapshot), keyCount: keys.length, keyStates };
+  if (!exposeKeys) return entry;
   // Keys are user data ("__proto__" included): a prototype-free record keeps each one a plain field.
   const entries = Object.create(null) as Record<string, CircuitBreakerHealth>;
   for (const [key, keySnapshot] of keys) entries[key] = circuitBreakerHealth(keySnapshot);
-  return { ...circuitBreakerHealth(snapshot), keys: entries };
+  entry.keys = entries;
+  return entry;
 }
 
 export function toIso(time: number | null): string | null {

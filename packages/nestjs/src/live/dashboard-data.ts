@@ -1,5 +1,5 @@
 import type { CircuitBreakerCallCounts, CircuitBreakerSnapshot, CircuitBreakerState } from '@bulwark/core';
-import type { KeyedCircuitBreakerSnapshot } from '../health/keyed-circuit-breaker-snapshot.js';
+import type { KeyedCircuitBreakerSnapshot, KeyStateCounts } from '../health/keyed-circuit-breaker-snapshot.js';
 import { circuitBreakerHealth, toIso, type CircuitBreakerHealth, type ResilienceHealthStatus } from '../health/resilience-health.service.js';
 
 /** One breaker as the dashboard shows it: the health entry plus rates, call counts and a countdown. */
@@ -24,9 +24,12 @@ export interface DashboardCircuitBreaker {
   /** One key's card (`name` is then its family's): the key. */
   key?: string;
   /**
-   * A family of per-key breakers: each key's card. The card's own fields then sum the family up
-   * (the most severe state, summed counts and rates, the earliest times).
+   * A family of per-key breakers: how many keys it holds, and in which states. The card's own
+   * fields then sum the family up (the most severe state, summed counts and rates, the earliest times).
    */
+  keyCount?: number;
+  keyStates?: KeyStateCounts;
+  /** A family, with `exposeKeys: true` only: each key's card. */
   keys?: DashboardCircuitBreaker[];
 }
 
@@ -45,11 +48,14 @@ export function toDashboardData(
   status: ResilienceHealthStatus,
   now: number,
   families: readonly KeyedCircuitBreakerSnapshot[] = [],
+  exposeKeys = false,
 ): ResilienceDashboardData {
   const circuitBreakers = snapshots.map((snapshot) => toCard(snapshot, now));
   for (const family of families) {
     const card = toCard(family.snapshot, now);
-    card.keys = family.keys.map(([key, snapshot]) => ({ ...toCard(snapshot, now), key }));
+    card.keyCount = family.keys.length;
+    card.keyStates = family.keyStates;
+    if (exposeKeys) card.keys = family.keys.map(([key, snapshot]) => ({ ...toCard(snapshot, now), key }));
     circuitBreakers.push(card);
   }
   return { status, at: toIso(now) ?? new Date(0).toISOString(), circuitBreakers };
@@ -59,8 +65,8 @@ function toCard(snapshot: CircuitBreakerSnapshot, now: number): DashboardCircuit
   const next = snapshot.nextAttemptAt;
   return {
     name: snapshot.name,
-    // A shared breaker's entry: it has no `keys` (a family's cards get theirs as cards).
-    ...(circuitBreakerHealth(snapshot) as Omit<CircuitBreakerHealth, 'keys'>),
+    // A shared breaker's entry: it has no key fields (a family's cards get theirs above).
+    ...(circuitBreakerHealth(snapshot) as Omit<CircuitBreakerHealth, 'keys' | 'keyCount' | 'keyStates'>),
     slowCallRate: snapshot.slowCallRate,
     nextAttemptInMs: next === null || !Number.isFinite(next) ? null : Math.max(0, next - now),
     calls: { ...snapshot.calls },

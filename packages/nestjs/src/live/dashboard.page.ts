@@ -135,9 +135,9 @@ const SCRIPT = `
       if (b.state === 'open' && typeof b.nextAttemptInMs === 'number') deadlines.set(b.name, { at: receivedAt + b.nextAttemptInMs });
       else deadlines.delete(b.name);
       text(f.countdown, b.state === 'forced-open' ? 'until reset' : b.state === 'half-open' ? 'now (trial calls)' : '\\u2014');
-      var keyed = Array.isArray(b.keys);
+      var keyed = typeof b.keyCount === 'number';
       f.keysLabel.hidden = f.keys.hidden = !keyed;
-      if (keyed) text(f.keys, keysSummary(b.keys));
+      if (keyed) text(f.keys, keysSummary(b));
     });
     cards.forEach(function (f, name) {
       if (!seen.has(name)) { f.root.remove(); cards.delete(name); deadlines.delete(name); }
@@ -147,12 +147,18 @@ const SCRIPT = `
     document.body.setAttribute('data-updated', String(Date.now()));
   }
 
-  function keysSummary(keys) {
-    var tripped = keys.filter(function (k) { return k.state !== 'closed' && k.state !== 'disabled'; });
-    var summary = keys.length + (keys.length === 1 ? ' key' : ' keys');
-    if (tripped.length === 0) return summary;
-    var named = tripped.slice(0, 5).map(function (k) { return k.key + ' ' + k.state; });
-    return summary + ' \\u00b7 ' + named.join(', ') + (tripped.length > 5 ? ' +' + (tripped.length - 5) + ' more' : '');
+  function keysSummary(b) {
+    var summary = b.keyCount + (b.keyCount === 1 ? ' key' : ' keys');
+    if (Array.isArray(b.keys)) {
+      var tripped = b.keys.filter(function (k) { return k.state !== 'closed' && k.state !== 'disabled'; });
+      if (tripped.length === 0) return summary;
+      var named = tripped.slice(0, 5).map(function (k) { return k.key + ' ' + k.state; });
+      return summary + ' \\u00b7 ' + named.join(', ') + (tripped.length > 5 ? ' +' + (tripped.length - 5) + ' more' : '');
+    }
+    // Keys are not shown (exposeKeys is off): how many are in each state that is not closed.
+    var states = b.keyStates || {};
+    var parts = ['open', 'half-open', 'forced-open', 'disabled'].filter(function (s) { return states[s] > 0; }).map(function (s) { return states[s] + ' ' + s; });
+    return parts.length === 0 ? summary : summary + ' \\u00b7 ' + parts.join(', ');
   }
 
   function tick() {

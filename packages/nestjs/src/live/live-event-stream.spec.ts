@@ -124,7 +124,7 @@ const opened = (name: string): ResilienceEvent => ({ type: 'state-change', name,
 function setup(limits: Partial<LiveEventStream['limits']> = {}) {
   const bus = new FakeBus();
   const clock = new FakeClock();
-  const stream = new LiveEventStream(bus, clock, { maxSubscribers: 3, coalesceMs: 1_000, maxUnreadBytes: 1_000, slowReaderTimeoutMs: 30_000, ...limits });
+  const stream = new LiveEventStream(bus, clock, { maxSubscribers: 3, coalesceMs: 1_000, maxUnreadBytes: 1_000, slowReaderTimeoutMs: 30_000, ...limits }, true);
   const subscribe = (response?: StreamResponse) => {
     const seen: LiveMessage[] = [];
     let completed = false;

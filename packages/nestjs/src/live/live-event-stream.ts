@@ -96,6 +96,8 @@ export class LiveEventStream {
     private readonly bus: Pick<ResilienceEventBus, 'recent' | 'onEvent'>,
     private readonly clock: Clock = systemClock,
     readonly limits: LiveStreamLimits = DEFAULT_LIVE_STREAM_LIMITS,
+    /** Whether events of per-key breakers keep their `key` (`exposeKeys`); else it is left out. */
+    private readonly exposeKeys = false,
   ) {
     this.seq = bus.recent().length;
     this.subscription = bus.onEvent((event) => this.receive(event));
@@ -118,7 +120,7 @@ export class LiveEventStream {
       const first = this.seq - recent.length + 1;
       const after = this.parse(lastEventId);
       for (let i = after === undefined ? 0 : Math.max(0, after - first + 1); i < recent.length; i++) {
-        subscriber.next(this.message(first + i, recent[i]!));
+        subscriber.next(this.message(first + i, this.exposeKeys ? recent[i]! : withoutKey(recent[i]!)));
       }
       this.readers.set(subscriber, { response, dropped: 0, behindSince: NaN });
       return () => {
@@ -153,9 +155,10 @@ export class LiveEventStream {
     clearTimeout(timer);
   }
 
-  private receive(event: ResilienceEvent): void {
+  private receive(received: ResilienceEvent): void {
     const seq = ++this.seq;
     if (this.readers.size === 0) return;
+    const event = this.exposeKeys ? received : withoutKey(received);
     if (!COALESCED.has(event.type)) {
       this.send(this.message(seq, event));
       return;
@@ -276,6 +279,13 @@ export class LiveEventStream {
     const seq = Number(digits);
     return seq <= this.seq ? seq : undefined;
   }
+}
+
+/** The event without its per-key breaker's key (often user data): it then stands for the family. */
+function withoutKey(event: ResilienceEvent): ResilienceEvent {
+  if (!('key' in event) || event.key === undefined) return event;
+  const { key: _key, ...rest } = event;
+  return rest as ResilienceEvent;
 }
 
 function windowId(event: ResilienceEvent): string {

@@ -22,6 +22,7 @@ import { ResilienceLiveGuard } from './resilience-live.guard.js';
 @UseGuards(ResilienceLiveGuard)
 export class ResilienceLiveController implements OnModuleDestroy {
   private readonly stream: LiveEventStream;
+  private readonly exposeKeys: boolean;
   private readonly now: () => number;
 
   constructor(
@@ -29,7 +30,8 @@ export class ResilienceLiveController implements OnModuleDestroy {
     @Inject(CircuitBreakerRegistry) private readonly breakers: CircuitBreakerRegistry,
     @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
   ) {
-    this.stream = new LiveEventStream(bus, options.clock ?? systemClock);
+    this.exposeKeys = options.exposeKeys === true;
+    this.stream = new LiveEventStream(bus, options.clock ?? systemClock, undefined, this.exposeKeys);
     const clock = options.clock ?? systemClock;
     // Snapshots carry wall-clock times; the countdown is measured against the same scale.
     this.now = () => wallTime(clock, clock.now())!;
@@ -63,7 +65,7 @@ export class ResilienceLiveController implements OnModuleDestroy {
     const snapshots = this.breakers.snapshots();
     const families = this.breakers.families().map(keyedCircuitBreakerSnapshot);
     const status = healthStatus([...snapshots, ...families.map((family) => family.snapshot)]);
-    return toDashboardData(snapshots, status, this.now(), families);
+    return toDashboardData(snapshots, status, this.now(), families, this.exposeKeys);
   }
 
   /** Ends open event streams, so they never hold the HTTP server's shutdown. */

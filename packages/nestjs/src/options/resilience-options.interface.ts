@@ -57,6 +57,13 @@ export interface ResilienceModuleOptions {
    */
   openApi?: boolean;
   /**
+   * Whether the keys of per-key breakers (often tenant ids or e-mail addresses) appear in health,
+   * the live view and metrics. Default false: a family shows its summed state and counts only
+   * (`keyCount`, `keyStates`), events on the live stream carry no key, and metrics have no `key`
+   * label. With true, each key is listed, and metrics label the first 100 keys of each family.
+   */
+  exposeKeys?: boolean;
+  /**
    * Maps CircuitOpenError / BulkheadFullError to 503 (with Retry-After) and TimeoutError to 504 for
    * HTTP handlers, with bodies that name nothing internal (the detail is logged). Default true;
    * `{ detail: true }` also puts the error's message (breaker, method, timeout) in the body, for

@@ -1,4 +1,4 @@
-import type { CallDurationHistogram } from '@bulwark/core';
+import type { CallDurationHistogram, KeyedCircuitBreakers } from '@bulwark/core';
 
 export interface NamedCallDurationHistogram {
   readonly name: string;
@@ -22,19 +22,52 @@ interface MaybeTimedPolicy {
   readonly durationHistogram?: CallDurationHistogram | undefined;
 }
 
-/** Reads `durationHistogram` from every policy that keeps one. */
+/**
+ * Reads `durationHistogram` from every policy that keeps one; a family of per-key breakers gives
+ * one histogram summing its keys (and those it dropped), or with `exposeKeys` one per key for its
+ * first `maxKeyLabels` keys.
+ */
 export class PolicyCallDurationSource implements CallDurationSource {
-  constructor(private readonly policies: () => readonly MaybeTimedPolicy[]) {}
+  constructor(
+    private readonly policies: () => readonly MaybeTimedPolicy[],
+    private readonly families: () => readonly KeyedCircuitBreakers[] = () => [],
+    private readonly exposeKeys = false,
+    private readonly maxKeyLabels = Infinity,
+  ) {}
 
   durationHistograms(): NamedCallDurationHistogram[] {
     const result: NamedCallDurationHistogram[] = [];
-    for (const policy of this.policies()) {
-      const histogram = policy.durationHistogram;
-      if (histogram === undefined || histogram === null) continue;
-      result.push(policy.key === undefined ? { name: policy.name, histogram } : { name: policy.name, key: policy.key, histogram });
+    for (const policy of this.policies()) push(result, policy);
+    for (const family of this.families()) {
+      if (this.exposeKeys) {
+        for (const breaker of family.list().slice(0, this.maxKeyLabels)) push(result, breaker);
+        continue;
+      }
+      const summed = sumHistograms([family.retiredDurationHistogram, ...family.list().map((breaker) => breaker.durationHistogram)]);
+      if (summed !== undefined) result.push({ name: family.name, histogram: summed });
     }
     return result;
   }
+}
+
+function push(result: NamedCallDurationHistogram[], policy: MaybeTimedPolicy): void {
+  const histogram = policy.durationHistogram;
+  if (histogram === undefined || histogram === null) return;
+  result.push(policy.key === undefined ? { name: policy.name, histogram } : { name: policy.name, key: policy.key, histogram });
+}
+
+/** The histograms added up, bucket by bucket (those with other bounds are left out); undefined when none. */
+function sumHistograms(histograms: readonly (CallDurationHistogram | undefined)[]): CallDurationHistogram | undefined {
+  let sum: { boundsMs: readonly number[]; counts: number[]; count: number; sumMs: number } | undefined;
+  for (const histogram of histograms) {
+    if (histogram === undefined) continue;
+    if (sum === undefined) sum = { boundsMs: histogram.boundsMs, counts: histogram.counts.map(() => 0), count: 0, sumMs: 0 };
+    if (histogram.counts.length !== sum.counts.length) continue;
+    for (let i = 0; i < histogram.counts.length; i++) sum.counts[i]! += histogram.counts[i]!;
+    sum.count += histogram.count;
+    sum.sumMs += histogram.sumMs;
+  }
+  return sum;
 }
 
 /** One exported bucket: its upper bound in seconds (`+Inf` last) and the cumulative count. */

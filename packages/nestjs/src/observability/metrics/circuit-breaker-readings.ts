@@ -1,5 +1,4 @@
-import type { CircuitBreakerPolicy, CircuitBreakerSnapshot } from '@bulwark/core';
-import { breakerLabels } from './call-duration.js';
+import type { CircuitBreakerSnapshot } from '@bulwark/core';
 
 /** One breaker as a scrape sees it: the labels of its series and its one snapshot. */
 export interface CircuitBreakerReading {
@@ -20,12 +19,13 @@ export class CircuitBreakerReadings {
     this.current = undefined;
   };
 
-  constructor(private readonly breakers: () => readonly CircuitBreakerPolicy[]) {}
+  /** `read` takes the snapshots (see `ResilienceMetricSources`). */
+  constructor(private readonly read: () => readonly CircuitBreakerReading[]) {}
 
   take(): readonly CircuitBreakerReading[] {
     let current = this.current;
     if (current !== undefined) return current;
-    current = this.breakers().map((breaker) => ({ labels: breakerLabels(breaker), snapshot: breaker.snapshot() }));
+    current = this.read();
     this.current = current;
     queueMicrotask(this.forget);
     return current;

@@ -1,11 +1,14 @@
-import type { BulkheadPolicy, CircuitBreakerPolicy, Disposable, FallbackPolicy, RetryPolicy, TimeoutPolicy } from '@bulwark/core';
+import type { BulkheadPolicy, Disposable, FallbackPolicy, RetryPolicy, TimeoutPolicy } from '@bulwark/core';
 import { Inject, Injectable, type OnModuleDestroy, type Provider } from '@nestjs/common';
 import { BulkheadRegistry } from '../../registries/bulkhead.registry.js';
 import { CircuitBreakerRegistry } from '../../registries/circuit-breaker.registry.js';
 import { FallbackRegistry } from '../../registries/fallback.registry.js';
 import { RetryRegistry } from '../../registries/retry.registry.js';
 import { TimeoutRegistry } from '../../registries/timeout.registry.js';
-import { CALL_DURATION_SOURCE, PolicyCallDurationSource, type CallDurationSource } from './call-duration.js';
+import type { ResilienceModuleOptions } from '../../options/resilience-options.interface.js';
+import { keyedCircuitBreakerSnapshot } from '../../health/keyed-circuit-breaker-snapshot.js';
+import { RESILIENCE_OPTIONS } from '../../resilience.constants.js';
+import { breakerLabels, CALL_DURATION_SOURCE, PolicyCallDurationSource, type CallDurationSource } from './call-duration.js';
 import { CircuitBreakerReadings, type CircuitBreakerReading } from './circuit-breaker-readings.js';
 import type { PolicyMetricSources } from './policy-metrics.js';
 
@@ -22,8 +25,10 @@ export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDes
     private readonly bulkheadRegistry: BulkheadRegistry,
     private readonly fallbackRegistry: FallbackRegistry,
     @Inject(CALL_DURATION_SOURCE) readonly durations: CallDurationSource,
+    @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
   ) {
-    this.readings = new CircuitBreakerReadings(() => allBreakers(breakerRegistry));
+    const exposeKeys = options.exposeKeys === true;
+    this.readings = new CircuitBreakerReadings(() => breakerReadings(breakerRegistry, exposeKeys));
   }
 
   /**
@@ -39,7 +44,10 @@ export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDes
     this.timing?.dispose();
   }
 
-  /** Shared breakers, then per-key ones (labelled with their `key`), one snapshot each per scrape. */
+  /**
+   * Shared breakers, then each family of per-key breakers as one (its keys summed up), or with
+   * `exposeKeys` its first keys each labelled with their `key`; one snapshot each per scrape.
+   */
   circuitBreakerReadings(): readonly CircuitBreakerReading[] {
     return this.readings.take();
   }
@@ -61,14 +69,30 @@ export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDes
   }
 }
 
-/** Durations come from the breakers, which already time every call they admit. */
+/** Keys of one family that get series of their own with `exposeKeys` (the first ones, in creation order). */
+export const MAX_KEY_LABELS = 100;
+
+/**
+ * Durations come from the breakers, which already time every call they admit: a family's are
+ * summed (its dropped keys' included) unless `exposeKeys` labels its first keys.
+ */
 export const callDurationSourceProvider: Provider = {
   provide: CALL_DURATION_SOURCE,
-  inject: [CircuitBreakerRegistry],
-  useFactory: (breakers: CircuitBreakerRegistry): CallDurationSource => new PolicyCallDurationSource(() => allBreakers(breakers)),
+  inject: [CircuitBreakerRegistry, RESILIENCE_OPTIONS],
+  useFactory: (breakers: CircuitBreakerRegistry, options: ResilienceModuleOptions): CallDurationSource =>
+    new PolicyCallDurationSource(() => breakers.list(), () => breakers.families(), options.exposeKeys === true, MAX_KEY_LABELS),
 };
 
-function allBreakers(registry: CircuitBreakerRegistry): CircuitBreakerPolicy[] {
-  const keyed = registry.keyedBreakers();
-  return keyed.length === 0 ? registry.list() : [...registry.list(), ...keyed];
+function breakerReadings(registry: CircuitBreakerRegistry, exposeKeys: boolean): CircuitBreakerReading[] {
+  const readings: CircuitBreakerReading[] = registry.list().map((breaker) => ({ labels: { name: breaker.name }, snapshot: breaker.snapshot() }));
+  for (const family of registry.families()) {
+    if (!exposeKeys) {
+      readings.push({ labels: { name: family.name }, snapshot: keyedCircuitBreakerSnapshot(family).snapshot });
+      continue;
+    }
+    for (const breaker of family.list().slice(0, MAX_KEY_LABELS)) {
+      readings.push({ labels: breakerLabels(breaker), snapshot: breaker.snapshot() });
+    }
+  }
+  return readings;
 }
