@@ -1,9 +1,8 @@
-import type { ExecutionScope } from '../context/execution-scope.js';
+import { PipelinePolicy } from '../engine/pipeline-policy.js';
+import type { BulkheadStage, BulkheadWaiter } from '../engine/pipeline-stages.js';
 import { BulkheadFullError } from '../errors/bulkhead-full.error.js';
 import { createWithoutStack } from '../errors/resilience.error.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
-import { BasePolicy, invoke } from '../policy/base.policy.js';
-import type { Operation } from '../policy/policy.interface.js';
 import { DEFAULT_BULKHEAD_OPTIONS, validateBulkheadOptions, type BulkheadPolicyOptions } from './bulkhead.options.js';
 import { CallQueue, QueuedCall } from './bulkhead.queue.js';
 
@@ -20,7 +19,7 @@ export interface BulkheadRejectedEvent {
  * outside the bulkhead rejects the caller, but the work keeps its slot while it still runs, which
  * is the point of bounding it.
  */
-export class BulkheadPolicy extends BasePolicy {
+export class BulkheadPolicy extends PipelinePolicy implements BulkheadStage {
   readonly kind = 'bulkhead' as const;
   readonly name: string;
   readonly maxConcurrent: number;
@@ -63,66 +62,43 @@ export class BulkheadPolicy extends BasePolicy {
     return this.rejected;
   }
 
-  run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
-    if (scope.aborted) return Promise.reject(scope.reason);
-    if (this.active < this.maxConcurrent) {
-      this.active++;
-      // Two preallocated handlers rather than `finally`, which allocates closures per call.
-      return invoke(operation, scope).then(this.releaseOnValue, this.releaseOnError) as Promise<T>;
-    }
-    if (this.queue.length < this.maxQueue) return this.enqueue(operation, scope);
-    return this.reject();
-  }
-
-  private enqueue<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
-    const call = new QueuedCall(operation, scope);
-    this.queue.push(call as QueuedCall);
-    call.unsubscribe = scope.onAbort((reason) => {
-      if (this.queue.remove(call as QueuedCall)) call.reject(reason);
-    });
-    return call.promise;
-  }
-
-  private reject(): Promise<never> {
-    this.rejected++;
-    if (this.rejectedEmitter.hasListeners) this.rejectedEmitter.emit({ name: this.name });
-    return Promise.reject(
-      createWithoutStack(() => new BulkheadFullError(this.name, this.maxConcurrent, this.maxQueue)),
-    );
-  }
-
-  private readonly releaseOnValue = <T>(value: T): T => {
-    this.release();
-    return value;
-  };
-
-  private readonly releaseOnError = (error: unknown): never => {
-    this.release();
-    throw error;
-  };
-
-  /** @internal Takes a slot if one is free now (composition's fast path); false when none is. */
+  /** @internal Takes a slot if one is free now. */
   tryEnter(): boolean {
     if (this.active >= this.maxConcurrent) return false;
     this.active++;
     return true;
   }
 
+  /**
+   * @internal Queues a caller for the next free slot (FIFO), if there is room; an abort of its
+   * scope while it waits takes it out of the queue.
+   */
+  enqueue(waiter: BulkheadWaiter): boolean {
+    if (this.queue.length >= this.maxQueue) return false;
+    const queued = new QueuedCall(waiter);
+    this.queue.push(queued);
+    queued.unsubscribe = waiter.waitScope.onAbort((reason) => {
+      if (this.queue.remove(queued)) waiter.cancelled(reason);
+    });
+    return true;
+  }
+
+  /** @internal Books a call turned away (every slot and every queue place taken) and returns its error. */
+  full(): BulkheadFullError {
+    this.rejected++;
+    if (this.rejectedEmitter.hasListeners) this.rejectedEmitter.emit({ name: this.name });
+    return createWithoutStack(() => new BulkheadFullError(this.name, this.maxConcurrent, this.maxQueue));
+  }
+
   /** @internal Frees one slot and hands free slots to waiting callers, oldest first. */
   release(): void {
     this.active--;
     while (this.active < this.maxConcurrent) {
-      const call = this.queue.shift();
-      if (call === undefined) return;
-      call.unsubscribe();
-      this.start(call);
+      const queued = this.queue.shift();
+      if (queued === undefined) return;
+      queued.unsubscribe();
+      this.active++;
+      queued.grant();
     }
-  }
-
-  private start(call: QueuedCall): void {
-    this.active++;
-    const outcome: Promise<unknown> = call.runInAsyncScope(invoke, undefined, call.operation, call.scope);
-    // The slot is released before the caller hears the outcome, so it sees up-to-date counters.
-    outcome.then(this.releaseOnValue, this.releaseOnError).then(call.resolve, call.reject);
   }
 }

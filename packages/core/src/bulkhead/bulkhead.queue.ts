@@ -1,30 +1,24 @@
 import { AsyncResource } from 'node:async_hooks';
-import type { ExecutionScope } from '../context/execution-scope.js';
-import type { Operation } from '../policy/policy.interface.js';
+import type { BulkheadWaiter } from '../engine/pipeline-stages.js';
 
 /**
- * One caller waiting for a bulkhead slot. It is an `AsyncResource` because the call starts later,
- * from whichever call frees the slot: without restoring the caller's async context, the operation
+ * One caller waiting for a bulkhead slot. It is an `AsyncResource` because the slot is granted
+ * later, from whichever call frees it: without restoring the caller's async context, the operation
  * would see the releasing call's `currentSignal()` (and its CLS/request context) instead of its own.
  */
-export class QueuedCall<T = unknown> extends AsyncResource {
+export class QueuedCall extends AsyncResource {
   prev: QueuedCall | undefined = undefined;
   next: QueuedCall | undefined = undefined;
   /** Removes the abort listener; replaced once the caller has subscribed. */
   unsubscribe: () => void = noop;
-  resolve!: (value: T) => void;
-  reject!: (reason: unknown) => void;
-  readonly promise: Promise<T>;
 
-  constructor(
-    readonly operation: Operation<T>,
-    readonly scope: ExecutionScope,
-  ) {
+  constructor(private readonly waiter: BulkheadWaiter) {
     super('BulwarkBulkheadQueue');
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+  }
+
+  /** The slot is the waiter's: it goes on in its own async context. */
+  grant(): void {
+    this.runInAsyncScope(this.waiter.granted, this.waiter);
   }
 }
 

@@ -4,8 +4,9 @@ import { DEFAULT_DURATION_BUCKETS_MS, DurationRecorder, type CallDurationHistogr
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { createWithoutStack } from '../errors/resilience.error.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
-import { BasePolicy } from '../policy/base.policy.js';
-import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import { PipelinePolicy } from '../engine/pipeline-policy.js';
+import type { BreakerStage } from '../engine/pipeline-stages.js';
+import type { ErrorClass } from '../policy/policy.interface.js';
 import { anyResult } from '../policy/emitted-values.js';
 import { WITHDRAWN_CALL } from '../policy/withdrawn-call.js';
 import type { BreakerStrategy } from './breaker-strategy.interface.js';
@@ -55,7 +56,7 @@ export type CircuitBreakerPolicyOptions = CircuitBreakerOptions & {
  * from an earlier generation (a call admitted while closed that fails after the breaker opened, a
  * trial that outlives a reset) is counted in the cumulative totals but never moves the state.
  */
-export class CircuitBreakerPolicy extends BasePolicy {
+export class CircuitBreakerPolicy extends PipelinePolicy implements BreakerStage {
   readonly kind = 'circuit-breaker' as const;
   readonly name: string;
   /** The key of a per-key breaker (one breaker per tenant, say), else undefined. */
@@ -177,34 +178,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
     return Math.max(0, this.openedAt! + this.openDuration - now);
   }
 
-  run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
-    // A caller that has already gone is answered with its own reason: not run, not counted.
-    if (scope.aborted) return Promise.reject(scope.reason);
-    if (!this.admit()) return Promise.reject(this.rejection());
-    const generation = this.generation;
-    const startedAt = this.admittedAt;
-    let promise: Promise<T>;
-    try {
-      const result = operation(scope);
-      promise = result instanceof Promise ? result : Promise.resolve(result);
-    } catch (error) {
-      this.record(error, true, generation, startedAt, scope);
-      return Promise.reject(error);
-    }
-    return promise.then(
-      (value) => {
-        this.record(value, false, generation, startedAt, scope);
-        return value;
-      },
-      (error: unknown) => {
-        this.record(error, true, generation, startedAt, scope);
-        throw error;
-      },
-    );
-  }
-
   /**
-   * @internal Lets a call in or not (composition uses this directly). When it returns true,
+   * @internal Lets a call in or not (the engine asks before each attempt). When it returns true,
    * `admittedAt` holds the call's start time, or NaN when nothing needs its duration (closed
    * consecutive mode without slow calls, histogram or outcome listeners: no clock read at all).
    * When false, `rejection()` builds the error to reject the call with.

@@ -73,12 +73,38 @@ describe('composePolicies', () => {
     expect(clock.refedTimers).toBe(0);
   });
 
-  it('provides currentSignal() to calls even without a timeout in the chain', async () => {
+  it('enters an async-context scope only for a call that carries a deadline or a cancellation', async () => {
     const clock = new FakeClock();
     const { retry } = stack(clock);
-    const composed = composePolicies(retry);
-    const seen = await composed.execute(async () => currentSignal());
+    const composed = composePolicies(retry, new CircuitBreakerPolicy({ clock }));
+    // Nothing could abort it: it runs as it is, with a signal of its own that never aborts, seen
+    // until its first await (no async-context storage entered).
+    const [before, after] = await composed.execute(async () => {
+      const signal = currentSignal();
+      await Promise.resolve();
+      return [signal, currentSignal()];
+    });
+    expect(before).toBeInstanceOf(AbortSignal);
+    expect(before!.aborted).toBe(false);
+    expect(after).toBeUndefined();
+    // A caller's signal: the call carries it, across awaits too.
+    const controller = new AbortController();
+    const seen = await composed.execute(async () => {
+      await Promise.resolve();
+      const signal = currentSignal();
+      controller.abort();
+      return signal;
+    }, controller.signal);
     expect(seen).toBeInstanceOf(AbortSignal);
+    expect(seen!.aborted).toBe(true);
+    // A timeout: the attempt's own signal, across awaits too.
+    const timed = composePolicies(retry, new TimeoutPolicy({ duration: 100, clock }));
+    expect(
+      await timed.execute(async () => {
+        await Promise.resolve();
+        return currentSignal();
+      }),
+    ).toBeInstanceOf(AbortSignal);
     expect(currentSignal()).toBeUndefined();
   });
 

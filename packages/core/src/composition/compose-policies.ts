@@ -1,26 +1,12 @@
-import { runInScope } from '../context/current-signal.js';
-import { ExecutionScope } from '../context/execution-scope.js';
-import { BasePolicy, invoke } from '../policy/base.policy.js';
+import type { ExecutionScope } from '../context/execution-scope.js';
+import { Pipeline } from '../engine/pipeline.js';
+import { BasePolicy } from '../policy/base.policy.js';
 import { POLICY_ORDER, type Operation, type ResiliencePolicy } from '../policy/policy.interface.js';
-import { FusedPipeline } from './fused-pipeline.js';
-
-/** One link of a composed chain: runs its policy around the rest of the chain. */
-class Layer {
-  constructor(
-    readonly policy: ResiliencePolicy,
-    readonly next: Layer | undefined,
-  ) {}
-
-  run<T>(operation: Operation<T>, scope: ExecutionScope, args: readonly unknown[] | undefined, thisArg: unknown): Promise<T> {
-    const next = this.next;
-    if (next === undefined) return this.policy.run(operation, scope, args, thisArg);
-    return this.policy.run((inner) => next.run(operation, inner as ExecutionScope, args, thisArg), scope, args, thisArg);
-  }
-}
 
 /**
  * Policies composed in the fixed order Fallback → Retry → CircuitBreaker → Timeout → Bulkhead,
- * whatever order they were given in. The chain is built once; a call walks prebuilt links.
+ * whatever order they were given in, and run as one by the execution engine (see `Pipeline`).
+ * Built once; a call allocates one object per attempt.
  */
 export class ComposedPolicy extends BasePolicy {
   readonly kind = 'composite' as const;
@@ -29,54 +15,19 @@ export class ComposedPolicy extends BasePolicy {
   readonly policies: readonly ResiliencePolicy[];
   /** Whether any of the policies judges results (see `ResiliencePolicy.inspectsResults`). */
   readonly inspectsResults: boolean;
-  private readonly chain: Layer | undefined;
-  /** Without a timeout, the composition itself gives each call a scope for `currentSignal()`. */
-  private readonly providesScope: boolean;
-  /** The one-step path for Bulwark's own policies (see FusedPipeline); undefined for others. */
-  private readonly fused: FusedPipeline | undefined;
+  private readonly pipeline: Pipeline;
 
-  /** `fuse: false` keeps the layer-by-layer chain (the fused path's own fallback). */
-  constructor(policies: readonly ResiliencePolicy[], name?: string, options: { fuse?: boolean } = {}) {
+  constructor(policies: readonly ResiliencePolicy[], name?: string) {
     super();
     this.policies = orderPolicies(policies);
     this.name = name ?? this.policies.map((policy) => policy.name).join('+');
     this.inspectsResults = this.policies.some((policy) => policy.inspectsResults === true);
-    let chain: Layer | undefined;
-    for (let i = this.policies.length - 1; i >= 0; i--) chain = new Layer(this.policies[i]!, chain);
-    this.chain = chain;
-    this.providesScope = !this.policies.some((policy) => policy.kind === 'timeout');
-    this.fused =
-      options.fuse === false
-        ? undefined
-        : FusedPipeline.create(
-            this.policies,
-            new ComposedPolicy(this.policies, this.name, { fuse: false }),
-            (inner) => new ComposedPolicy(inner, undefined, { fuse: false }),
-          );
+    this.pipeline = new Pipeline(this.policies);
   }
 
   run<T>(operation: Operation<T>, scope: ExecutionScope, args?: readonly unknown[], thisArg?: unknown): Promise<T> {
-    if (this.fused !== undefined) return this.fused.run(operation, scope, args, thisArg);
-    const inner = this.providesScope ? scoped(operation) : operation;
-    if (this.chain === undefined) return invoke(inner, scope);
-    return this.chain.run(inner, scope, args, thisArg);
+    return this.pipeline.run(operation, scope, args, thisArg);
   }
-}
-
-/**
- * Runs the operation with a scope of its own in async context, so `currentSignal()` works inside
- * calls that have no timeout. A top-level call gets a fresh (lazily signalled) scope; a nested one
- * shares its caller's, which is what ends it anyway.
- */
-function scoped<T>(operation: Operation<T>): Operation<T> {
-  return (context) => {
-    if (context !== ExecutionScope.root) return runInScope(context as ExecutionScope, () => invoke(operation, context as ExecutionScope));
-    const scope = ExecutionScope.root.child();
-    const end = (): void => scope.dispose();
-    const result = runInScope(scope, () => invoke(operation, scope));
-    result.then(end, end);
-    return result;
-  };
 }
 
 /** Stable sort into the fixed order; nested compositions are flattened. */

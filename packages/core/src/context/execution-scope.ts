@@ -50,7 +50,8 @@ export class ExecutionScope implements ExecutionContext {
 
   protected constructor(
     readonly parent: ExecutionScope | undefined,
-    readonly deadline: number,
+    /** Set once by the scope's owner (an attempt sets its own when its timeout starts it). */
+    public deadline: number,
     /** Whether something other than `deadline` (which children inherit) can abort this scope. */
     readonly abortable: boolean,
   ) {}
@@ -67,7 +68,7 @@ export class ExecutionScope implements ExecutionContext {
    * Ties a new scope to its parent: inherits the parent's deadline error when it inherits its
    * deadline, starts aborted under an aborted parent, and is linked when the parent can be
    * cancelled or when its deadline is the parent's (the parent's timeout then ends both; nested
-   * calls only, a fresh timeout links nothing). Subclasses (the fused call) call it once.
+   * calls only, a fresh timeout links nothing). Subclasses (an attempt) call it once.
    */
   protected adopt(parent: ExecutionScope, inherited: boolean): void {
     if (inherited) this.deadlineError = parent.deadlineError;

@@ -1,9 +1,10 @@
 import { systemClock, type Clock } from '../clock/clock.js';
 import { isCancellation, type ExecutionScope } from '../context/execution-scope.js';
 import { EventEmitter, type Event } from '../events/event-emitter.js';
-import { BasePolicy, invoke } from '../policy/base.policy.js';
+import { PipelinePolicy } from '../engine/pipeline-policy.js';
+import type { FallbackStage } from '../engine/pipeline-stages.js';
 import { anyResult, EmittedValues, mapResult } from '../policy/emitted-values.js';
-import type { ErrorClass, Operation } from '../policy/policy.interface.js';
+import type { ErrorClass } from '../policy/policy.interface.js';
 import { WITHDRAWN_CALL } from '../policy/withdrawn-call.js';
 import { fallbackReason, type FallbackReason } from './fallback-reason.js';
 import {
@@ -31,8 +32,6 @@ export interface FallbackEvent {
 /** Fallbacks served since creation, per reason. */
 export type FallbackCounts = Record<FallbackReason, number>;
 
-const NO_ARGS: readonly unknown[] = Object.freeze([]);
-
 /**
  * Turns a failure into a result: the last good result for the same arguments (`staleIfError`),
  * else `handler(...args, error)`, else `value`; an error that `on` does not match, or a failure
@@ -47,7 +46,7 @@ const NO_ARGS: readonly unknown[] = Object.freeze([]);
  * and must never fail a call. Note that the default key maps `undefined`, functions and `null`
  * alike (JSON), and that a stale value is the same object that was returned before.
  */
-export class FallbackPolicy extends BasePolicy {
+export class FallbackPolicy extends PipelinePolicy implements FallbackStage {
   readonly kind = 'fallback' as const;
   readonly name: string;
   /** Fires each time the policy falls back. */
@@ -110,16 +109,6 @@ export class FallbackPolicy extends BasePolicy {
   /** Forgets every remembered result (e.g. after a deploy that changes their shape). */
   clearStale(): void {
     this.cache?.clear();
-  }
-
-  run<T>(operation: Operation<T>, scope: ExecutionScope, args: readonly unknown[] = NO_ARGS, thisArg?: unknown): Promise<T> {
-    // A caller that has already gone gets its own reason, not a fallback: nothing is run.
-    if (scope.aborted) return Promise.reject(scope.reason);
-    const key = this.staleKey(args);
-    return invoke(operation, scope).then(
-      key === undefined && this.onResult === undefined ? undefined : (value) => this.accept(key, value, args, thisArg),
-      (error: unknown) => this.recover(error, args, key, thisArg, scope) as T | Promise<T>,
-    );
   }
 
   /**

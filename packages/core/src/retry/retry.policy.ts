@@ -5,7 +5,9 @@ import type { ExecutionScope } from '../context/execution-scope.js';
 import { BulkheadFullError } from '../errors/bulkhead-full.error.js';
 import { CircuitOpenError } from '../errors/circuit-open.error.js';
 import { EventEmitter } from '../events/event-emitter.js';
-import { BasePolicy, invoke } from '../policy/base.policy.js';
+import { PipelinePolicy } from '../engine/pipeline-policy.js';
+import type { RetryStage } from '../engine/pipeline-stages.js';
+import { invoke } from '../policy/invoke.js';
 import { anyResult } from '../policy/emitted-values.js';
 import type { ErrorClass, Operation } from '../policy/policy.interface.js';
 import { WITHDRAWN_CALL } from '../policy/withdrawn-call.js';
@@ -74,7 +76,7 @@ export type RetryPolicyOptions = RetryOptions & {
  * Zero delays: no timer is set; the loop still yields one microtask turn (an `await`) between
  * attempts, and checks for cancellation before the next one.
  */
-export class RetryPolicy extends BasePolicy {
+export class RetryPolicy extends PipelinePolicy implements RetryStage {
   readonly kind = 'retry' as const;
   readonly name: string;
   /** Retries after the first attempt (attempts in all: maxRetries + 1). */
@@ -150,17 +152,6 @@ export class RetryPolicy extends BasePolicy {
     };
   }
 
-  run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
-    // A caller that has already gone: no attempt, nothing counted.
-    if (scope.aborted) return Promise.reject(scope.reason);
-    if (this.budget !== undefined) recordBudgetCall(this.budget);
-    // The first attempt without an async frame: a call that succeeds at once costs one `then`.
-    return invoke(operation, scope).then(
-      (value) => (this.acceptsResult(value) ? this.succeeded(value) : this.continueAfter<T>(1, value, false, operation, scope)),
-      (error: unknown) => this.continueAfter<T>(1, error, true, operation, scope),
-    );
-  }
-
   /** @internal Whether a first attempt's result ends the call (`retryOnResult` does not reject it). */
   acceptsResult(value: unknown): boolean {
     return this.retryOnResult === undefined || !this.shouldRetryResult(value);
@@ -175,8 +166,9 @@ export class RetryPolicy extends BasePolicy {
   /**
    * @internal The rest of a call whose attempt number `attempt` ended with `outcome` (an error when
    * `failed`, else a result `retryOnResult` rejected): retries with the backoff until an attempt is
-   * accepted, retries run out or the scope ends. Composition runs the first attempt inline and
-   * continues here only when it did not succeed (and records the call in `budget` itself).
+   * accepted, retries run out or the scope ends. The engine runs the first attempt and continues
+   * here only when it did not succeed (it records the call in `budget` itself); `operation` makes
+   * each later attempt, a fresh one (breaker, timeout, bulkhead) per call.
    */
   async continueAfter<T>(attempt: number, outcome: unknown, failed: boolean, operation: Operation<T>, scope: ExecutionScope): Promise<T> {
     let previousDelay = 0;
@@ -316,18 +308,6 @@ export class RetryPolicy extends BasePolicy {
     else this.failedWithoutRetry++;
     if (this.giveUpEmitter.hasListeners) this.giveUpEmitter.emit({ name: this.name, attempts, result });
     return result;
-  }
-}
-
-/**
- * @internal Records a call in `budget`. A budget that throws (a store's, a hand-written one) is
- * ignored: it must not fail the call it was only told about.
- */
-export function recordBudgetCall(budget: RetryBudget): void {
-  try {
-    budget.recordCall();
-  } catch {
-    // Nothing to undo: the call goes on unbudgeted.
   }
 }
 

@@ -1,13 +1,10 @@
 import { systemClock, type Clock } from '../clock/clock.js';
-import { invokeInScope } from '../context/current-signal.js';
 import type { ExecutionScope } from '../context/execution-scope.js';
+import { PipelinePolicy } from '../engine/pipeline-policy.js';
+import type { TimeoutStage } from '../engine/pipeline-stages.js';
 import { TimeoutError } from '../errors/timeout.error.js';
 import { EventEmitter } from '../events/event-emitter.js';
-import { BasePolicy } from '../policy/base.policy.js';
-import { promiseSettledBy, unsettled } from '../policy/promise-settled-by.js';
-import type { Operation } from '../policy/policy.interface.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { TimedScope } from './timed-scope.js';
 import { validateTimeoutOptions, type TimeoutOptions } from './timeout.options.js';
 
 export interface TimeoutEvent {
@@ -35,7 +32,7 @@ export type TimeoutPolicyOptions = TimeoutOptions & {
  * Deadlines nest: a call made inside another resilient call never outlives the outer deadline;
  * when the outer deadline is the earlier one, the inner call fails with the outer's TimeoutError.
  */
-export class TimeoutPolicy extends BasePolicy {
+export class TimeoutPolicy extends PipelinePolicy implements TimeoutStage {
   readonly kind = 'timeout' as const;
   readonly name: string;
   readonly duration: number;
@@ -83,23 +80,6 @@ export class TimeoutPolicy extends BasePolicy {
     return this.queue.size;
   }
 
-  run<T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> {
-    if (scope.aborted) return Promise.reject(scope.reason);
-    const ownDeadline = this.deadlineFromNow();
-    const inherited = scope.deadline <= ownDeadline;
-    const call = new TimedCall<T>(this, scope, inherited ? scope.deadline : ownDeadline, inherited);
-    if (!inherited) call.deadlineError = this.createError;
-    if (this.captureContext !== undefined) call.context = this.captureContext();
-    const promise = promiseSettledBy(call);
-    if (!inherited) this.queue.add(call);
-    // The outer scope can end this call first (its deadline, which we inherited, or its
-    // caller's cancellation): follow it. Top-level calls skip this and its listener.
-    if (inherited || call.abortable) call.followScope();
-    // Bound methods: no closure context per call (see FusedPipeline.run).
-    invokeInScope(operation, call).then(call.value.bind(call), call.error.bind(call));
-    return promise;
-  }
-
   /**
    * @internal Books a call abandoned at this policy's deadline: counts it, reports it, aborts its
    * scope (and so its signal) and returns the error to reject it with.
@@ -115,42 +95,5 @@ export class TimeoutPolicy extends BasePolicy {
     }
     scope.abort(error);
     return error;
-  }
-
-  /** @internal The absolute deadline a call starting now gets from this policy. */
-  deadlineFromNow(): number {
-    return this.clock.now() + this.duration;
-  }
-}
-
-/** One call under a lone timeout: settles the policy's promise with whoever wins the race. */
-class TimedCall<T> extends TimedScope {
-  constructor(
-    private readonly policy: TimeoutPolicy,
-    parent: ExecutionScope,
-    deadline: number,
-    inherited: boolean,
-  ) {
-    super(parent, deadline, inherited, inherited ? undefined : policy.queue);
-  }
-
-  /** Settle the policy's promise (set by `promiseSettledBy` while constructing it). */
-  resolve: (value: T | PromiseLike<T>) => void = unsettled;
-  reject: (error: unknown) => void = unsettled;
-
-  value(value: T): void {
-    if (this.finish()) this.resolve(value);
-  }
-
-  error(error: unknown): void {
-    if (this.finish()) this.reject(error);
-  }
-
-  protected expired(): void {
-    this.reject(this.policy.expire(this, this.context));
-  }
-
-  protected abandoned(reason: unknown): void {
-    this.reject(reason);
   }
 }
