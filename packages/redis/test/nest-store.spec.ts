@@ -77,6 +77,7 @@ describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) 
       store,
       circuitBreakers: { partner: { failureThreshold: 4, recoveryTimeout: 60_000, critical: true } },
       admin: { guard: AllowAll },
+      exposeKeys: true,
     };
     const app = await bootApp(platform, { imports: [ResilienceModule.forRoot(options)], controllers: [ItemsController], providers: [PartnerClient, TenantClient] });
     apps.push(app);
