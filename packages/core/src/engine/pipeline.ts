@@ -120,6 +120,8 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
   /** Whether a deadline queue holds the attempt (its own deadline, not an outer one it inherited). */
   private queued = false;
   private holdsSlot = false;
+  /** Whether the attempt's outcome is its operation's promise, chained (no promise of its own). */
+  private direct = false;
   private unfollow: (() => void) | undefined = undefined;
 
   constructor(
@@ -133,30 +135,38 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
 
   /** Starts the attempt (synchronously up to the operation's invocation) and returns its outcome. */
   begin(): Promise<T> {
-    const promise = promiseSettledBy<T>(this);
     const { breaker, timeout, bulkhead } = this.pipeline;
     if (breaker !== undefined) {
       if (!breaker.admit()) {
         this.settled = true;
-        this.reject(breaker.rejection());
-        return promise;
+        return Promise.reject(breaker.rejection());
       }
       this.generation = breaker.currentGeneration;
       this.startedAt = breaker.admittedAt;
     }
+    // A promise of the attempt's own when something may end it before its work does (its
+    // deadline, an outer abort) or its work starts later (a bulkhead queue).
+    let promise: Promise<T> | undefined;
     if (timeout !== undefined) {
+      promise = promiseSettledBy<T>(this);
       this.arm(timeout, breaker);
       // Born under an aborted caller (an outer deadline that has just passed): already over.
       if (this.settled) return promise;
     }
     if (bulkhead !== undefined && !bulkhead.tryEnter()) {
+      promise ??= promiseSettledBy<T>(this);
       // The queue's wait counts toward the deadline; an abort while waiting ends the attempt.
       if (!bulkhead.enqueue(this)) this.turnedAway(bulkhead.full());
       return promise;
     }
     this.holdsSlot = bulkhead !== undefined;
-    this.work();
-    return promise;
+    if (promise !== undefined) {
+      this.work();
+      return promise;
+    }
+    // Nothing races the work: the attempt's outcome is the operation's, booked on its way out.
+    this.direct = true;
+    return this.work()!;
   }
 
   get waitScope(): ExecutionScope {
@@ -191,32 +201,58 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
    * Otherwise nothing could ever abort the call: the operation runs as it is, and sees a scope of its
    * own (a signal that never aborts) until its first `await`.
    */
-  private work(): void {
+  private work(): Promise<T> | undefined {
     const caller = this.caller;
-    if (this.timed) {
-      runInScopeWith(this, invokeAttempt<T>, this);
-    } else if (!caller.abortable && caller.deadline === Infinity) {
-      callInScope(this, invokeAttempt<T>, this);
-    } else if (isCurrentScope(caller)) {
-      callInScope(caller, invokeAttempt<T>, this);
-    } else {
-      runInScopeWith(caller, invokeAttempt<T>, this);
-    }
+    if (this.timed) return runInScopeWith(this, invokeAttempt<T>, this);
+    if (!caller.abortable && caller.deadline === Infinity) return callInScope(this, invokeAttempt<T>, this);
+    if (isCurrentScope(caller)) return callInScope(caller, invokeAttempt<T>, this);
+    return runInScopeWith(caller, invokeAttempt<T>, this);
   }
 
-  /** @internal The operation, once. A synchronous throw is booked at once, as a settled failure. */
-  invoke(): void {
+  /**
+   * @internal The operation, once. A synchronous throw is booked at once, as a settled failure.
+   * Returns the attempt's outcome when it has no promise of its own (see `direct`).
+   */
+  invoke(): Promise<T> | undefined {
     let result: T | PromiseLike<T>;
     try {
       result = this.operation(this.timedScope);
     } catch (error) {
-      this.error(error);
-      return;
+      if (!this.direct) {
+        this.error(error);
+        return undefined;
+      }
+      this.booked(error);
+      return Promise.reject(error);
     }
     // Native promises as they are; values and other thenables adopted.
     const outcome = result instanceof Promise ? result : Promise.resolve(result);
     // Bound methods, not closures: nothing to compile lazily per call.
+    if (this.direct) return outcome.then(this.passValue.bind(this), this.passError.bind(this));
     outcome.then(this.value.bind(this), this.error.bind(this));
+    return undefined;
+  }
+
+  /** A direct attempt's value: booked, and passed on. */
+  private passValue(value: T): T {
+    if (this.holdsSlot) this.pipeline.bulkhead!.release();
+    this.settled = true;
+    this.dispose();
+    this.pipeline.breaker?.record(value, false, this.generation, this.startedAt, this.caller);
+    return value;
+  }
+
+  /** A direct attempt's error: booked, and passed on. */
+  private passError(error: unknown): never {
+    this.booked(error);
+    throw error;
+  }
+
+  private booked(error: unknown): void {
+    if (this.holdsSlot) this.pipeline.bulkhead!.release();
+    this.settled = true;
+    this.dispose();
+    this.pipeline.breaker?.record(error, true, this.generation, this.startedAt, this.caller);
   }
 
   /** Gives the attempt its deadline: its timeout's, or an earlier one it inherits from its caller. */
@@ -301,8 +337,8 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
 }
 
 /** Invokes an attempt's operation (in the scope `runInScopeWith` or `callInScope` made current). */
-function invokeAttempt<T>(attempt: Attempt<T>): void {
-  attempt.invoke();
+function invokeAttempt<T>(attempt: Attempt<T>): Promise<T> | undefined {
+  return attempt.invoke();
 }
 
 /**
