@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     hygiene = await runSuite<HygieneResult>('hygiene', quickArgs);
   }
   if (suites.has('calls')) {
-    step('calls: per-call cost, every case, AsyncLocalStorage off and on');
+    step('calls: per-call cost, every case, three isolates (no Bulwark, AsyncLocalStorage off, on)');
     calls = await runSuite<CallsResult>('calls', quickArgs, { gc: false, timeoutMs: 600_000 });
   }
   if (suites.has('memory')) {
@@ -118,7 +118,21 @@ async function main(): Promise<void> {
     quick,
     durationSeconds,
     targets,
-    calls: analysis === undefined ? undefined : { rounds: analysis.rounds, timing: calls!.timing, bare: analysis.bare, alsTax: analysis.alsTax, decoratedAllIn: analysis.decoratedAllIn, rows: analysis.rows },
+    calls:
+      analysis === undefined
+        ? undefined
+        : {
+            node: analysis.node,
+            v8: analysis.v8,
+            rounds: analysis.rounds,
+            timing: calls!.timing,
+            bare: analysis.bare,
+            appTax: analysis.appTax,
+            alsOnTax: analysis.alsOnTax,
+            decoratedAllIn: analysis.decoratedAllIn,
+            youngGenerationMiB: analysis.youngGenerationMiB,
+            rows: analysis.rows,
+          },
     hygiene,
     memory: { breakers, inflight },
     idle: idle === undefined ? undefined : { summary: idle, runs: idleRuns },
