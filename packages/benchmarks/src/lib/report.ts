@@ -6,6 +6,7 @@ import { BARE_LABEL } from './catalog.js';
 import { fixed, fixedRange, int, nsRange, ratioRange, signedInt, table } from './format.js';
 import type { HttpResult } from './http-summary.js';
 import type { MachineInfo } from './machine.js';
+import { renderNodeTables, type NodeRun } from './node-summary.js';
 import type { IdleSummary, TargetResult } from './targets.js';
 
 export interface ReportInputs {
@@ -14,6 +15,8 @@ export interface ReportInputs {
   readonly quick: boolean;
   readonly durationSeconds: number;
   readonly calls?: CallsAnalysis;
+  /** The per-call suite on each Node version (`calls` is one of them). */
+  readonly nodes?: readonly NodeRun[];
   readonly hygiene?: HygieneResult;
   readonly breakers?: readonly BreakerMemoryResult[];
   readonly inflight?: readonly InflightResult[];
@@ -245,6 +248,7 @@ export function renderReport(inputs: ReportInputs): string {
       `${m.gitCommit === null ? '' : ` · commit ${m.gitCommit}`} · \`${inputs.command}\` · ${int(inputs.durationSeconds)} s`,
     '',
   ];
+  if (inputs.nodes !== undefined && inputs.nodes.length > 0) parts.push(renderNodeTables(inputs.nodes), '');
   if (inputs.calls !== undefined) parts.push(callTables(inputs.calls), '');
   if (inputs.hygiene !== undefined) parts.push(hygieneTables(inputs.hygiene), '');
   parts.push(memoryTables(inputs.breakers, inputs.inflight));
