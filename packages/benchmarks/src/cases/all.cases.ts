@@ -2,15 +2,21 @@ import { answer, rejecting, resolving, type BenchCase } from '../lib/bench-case.
 
 /**
  * `no-bulwark`: nothing of Bulwark, the competitors or Nest is ever loaded; only the bare call
- * runs (the baseline of the application tax). `als-off`: Bulwark and the competitors loaded, a
+ * runs (the baseline of the application tax). `no-bulwark-again`: the same, a second time (the A/A
+ * control: how far apart two identical isolates land). `als-off`: Bulwark and the competitors loaded, a
  * Nest context with a breaker-only decorated method booted, and only cases that never enter an
  * AsyncLocalStorage scope, so competitors run at their natural cost. `als-on`: Bulwark's
  * AsyncLocalStorage switched on first, as in any application that has made one timed call, then
  * every case.
  */
-export type Condition = 'no-bulwark' | 'als-off' | 'als-on';
+export type Condition = 'no-bulwark' | 'no-bulwark-again' | 'als-off' | 'als-on';
 
-export const CONDITIONS: readonly Condition[] = ['no-bulwark', 'als-off', 'als-on'];
+export const CONDITIONS: readonly Condition[] = ['no-bulwark', 'no-bulwark-again', 'als-off', 'als-on'];
+
+/** The isolates that time the bare call alone and must never load a library under test. */
+export function isBareOnly(condition: Condition): boolean {
+  return condition === 'no-bulwark' || condition === 'no-bulwark-again';
+}
 
 export interface CaseSet {
   readonly bare: BenchCase;
@@ -37,7 +43,7 @@ const bareReject = async (): Promise<never> => {
 
 export async function buildCases(condition: Condition): Promise<CaseSet> {
   const bare = resolving('bare', answer);
-  if (condition === 'no-bulwark') return { bare, cases: [], close: async () => undefined };
+  if (isBareOnly(condition)) return { bare, cases: [], close: async () => undefined };
 
   librariesImported = true;
   const bulwark = await import('./bulwark.cases.js');

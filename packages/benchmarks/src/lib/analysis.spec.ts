@@ -17,6 +17,14 @@ describe('analyzeCalls', () => {
     expect(calls.bare['no-bulwark'].ns.median).toBe(50);
   });
 
+  it('gives the A/A control: a second isolate without Bulwark against the first, compared the same way', () => {
+    const calls = analyzeCalls(
+      callsFixture({ rounds: 3, bare: { 'no-bulwark': () => 50, 'no-bulwark-again': () => 52, 'als-off': () => 51, 'als-on': () => 300 } }),
+    );
+    expect(calls.appTaxControl.ratio.median).toBeCloseTo(1.04, 10);
+    expect(calls.appTax.ratio.median).toBeCloseTo(1.02, 10);
+  });
+
   it('keeps the AsyncLocalStorage tax as the ALS-on bare call over the ALS-off one', () => {
     const calls = analyzeCalls(callsFixture({ rounds: 3, bare: { 'no-bulwark': () => 50, 'als-off': () => 50, 'als-on': () => 300 } }));
     expect(calls.alsOnTax.ratio.median).toBe(6);
@@ -30,10 +38,10 @@ describe('analyzeCalls', () => {
     expect(analyzeCalls(result).appTax.ratio.median).toBe(1);
   });
 
-  it('refuses a no-bulwark isolate that ran cases: it must time the bare call only', () => {
+  it.each(['no-bulwark', 'no-bulwark-again'] as const)('refuses a %s isolate that ran cases: it must time the bare call only', (condition) => {
     const result = callsFixture({ rounds: 1, bare: { 'no-bulwark': () => 50, 'als-off': () => 50, 'als-on': () => 50 } });
     const offCase = result.conditions.find((one) => one.condition === 'als-off')!.cases[0]!;
-    result.conditions.find((one) => one.condition === 'no-bulwark')!.cases.push(offCase);
-    expect(() => analyzeCalls(result)).toThrow(/no-bulwark isolate ran cases/);
+    result.conditions.find((one) => one.condition === condition)!.cases.push(offCase);
+    expect(() => analyzeCalls(result)).toThrow(`the ${condition} isolate ran cases`);
   });
 });

@@ -50,6 +50,11 @@ export interface CallsAnalysis {
    */
   readonly appTax: BareComparison;
   /**
+   * The A/A control of the application tax: a second isolate without Bulwark against the first,
+   * the same comparison between two identical isolates. How far apart this machine puts them.
+   */
+  readonly appTaxControl: BareComparison;
+  /**
    * What entering an AsyncLocalStorage scope once (a timeout, here) costs every awaited async call
    * of the process from then on: bare call with it on minus off, round by round across the two
    * isolates.
@@ -91,9 +96,14 @@ export function analyzeCalls(calls: CallsResult): CallsAnalysis {
     return found;
   };
   const none = byCondition('no-bulwark');
+  const again = byCondition('no-bulwark-again');
   const off = byCondition('als-off');
   const on = byCondition('als-on');
-  if (none.cases.length > 0) throw new Error(`the no-bulwark isolate ran cases (${none.cases.map((one) => one.id).join(', ')}); it times the bare call only`);
+  for (const bareOnly of [none, again]) {
+    if (bareOnly.cases.length > 0) {
+      throw new Error(`the ${bareOnly.condition} isolate ran cases (${bareOnly.cases.map((one) => one.id).join(', ')}); it times the bare call only`);
+    }
+  }
   const known = new Set(CASES.map((info) => info.id));
   for (const series of [...off.cases, ...on.cases]) {
     if (!known.has(series.id)) throw new Error(`case ${series.id} is missing from the catalog`);
@@ -113,6 +123,7 @@ export function analyzeCalls(calls: CallsResult): CallsAnalysis {
   });
   const bare: Record<Condition, BareFigures> = {
     'no-bulwark': bareFigures(none, calls.rounds),
+    'no-bulwark-again': bareFigures(again, calls.rounds),
     'als-off': bareFigures(off, calls.rounds),
     'als-on': bareFigures(on, calls.rounds),
   };
@@ -123,8 +134,14 @@ export function analyzeCalls(calls: CallsResult): CallsAnalysis {
     rounds: calls.rounds,
     rows,
     bare,
-    youngGenerationMiB: { 'no-bulwark': none.youngGenerationMiB, 'als-off': off.youngGenerationMiB, 'als-on': on.youngGenerationMiB },
+    youngGenerationMiB: {
+      'no-bulwark': none.youngGenerationMiB,
+      'no-bulwark-again': again.youngGenerationMiB,
+      'als-off': off.youngGenerationMiB,
+      'als-on': on.youngGenerationMiB,
+    },
     appTax: compareBare(bare['als-off'], bare['no-bulwark']),
+    appTaxControl: compareBare(bare['no-bulwark-again'], bare['no-bulwark']),
     alsOnTax: compareBare(bare['als-on'], bare['als-off']),
     decoratedAllIn:
       decorated === undefined

@@ -72,6 +72,16 @@ function callTables(calls: CallsAnalysis): string {
     '',
     '',
   ];
+  const controlRow = [
+    'A/A control: bare call in a second isolate without Bulwark vs the first (how far apart this machine puts two identical isolates)',
+    '',
+    '',
+    '',
+    '',
+    `${signedInt(calls.appTaxControl.ns.median)} [${int(calls.appTaxControl.ns.p25)}–${int(calls.appTaxControl.ns.p75)}]`,
+    ratioRange(calls.appTaxControl.ratio, 3),
+    '',
+  ];
   const appTaxRow = [
     'application tax: bare call with Bulwark loaded and a breaker-only decorated method in use (ALS-off isolate) vs without Bulwark',
     '',
@@ -112,10 +122,10 @@ function callTables(calls: CallsAnalysis): string {
     '',
     'Columns without a suffix: isolate with AsyncLocalStorage on (as in any app that made one Bulwark timed call). ' +
       '"ALS off": isolate where nothing ever entered an AsyncLocalStorage scope (competitors at their natural cost; Bulwark loaded, ' +
-      'a Nest context with a breaker-only method booted). A third isolate loads nothing but the bare call: the application tax row. ' +
+      'a Nest context with a breaker-only method booted). Two more isolates load nothing but the bare call: the application tax row and its A/A control. ' +
       'Overhead and × bare are computed round by round against the bare batch timed next to the case.',
     '',
-    table(CALL_HEADER, [bareRow, noBulwarkRow, appTaxRow, alsOnTaxRow, ...success]),
+    table(CALL_HEADER, [bareRow, noBulwarkRow, appTaxRow, controlRow, alsOnTaxRow, ...success]),
     '',
     '### Open-breaker fast fail (per rejected call; overhead over the bare successful call)',
     '',

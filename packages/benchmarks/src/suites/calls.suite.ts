@@ -73,7 +73,8 @@ class WorkerChannel {
 /**
  * Per-call cost of every case, in three isolates of one process (see `Condition`) driven step by
  * step by the parent (see `callsRoundSchedule`). Within an isolate each case is timed right next to
- * a bare batch; the `no-bulwark` isolate times one bare batch right next to each step of `als-off`.
+ * a bare batch; the `no-bulwark` isolates each time one bare batch right next to each step of
+ * `als-off`.
  */
 export async function run(params: SuiteParams): Promise<CallsResult> {
   const quick = params.quick;
@@ -111,7 +112,7 @@ export async function run(params: SuiteParams): Promise<CallsResult> {
       for (const request of callsRoundSchedule(round, casesOf('als-on'), casesOf('als-off'))) {
         const result = results.get(request.condition)!;
         const channel = channels.get(request.condition)!;
-        if (request.condition === 'no-bulwark') {
+        if (!('step' in request)) {
           result.bareRounds[round]!.push(await channel.request<number>({ cmd: 'bare' }));
           continue;
         }

@@ -4,10 +4,10 @@
  * needs its own isolate; running them in one process lets the parent alternate them round by round.
  *
  * Nothing here imports a library under test statically (a spec checks the import graph): the
- * `no-bulwark` isolate must never load one.
+ * `no-bulwark` isolates must never load one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildCases, librariesLoaded, type CaseSet, type Condition } from '../cases/all.cases.js';
+import { buildCases, isBareOnly, librariesLoaded, type CaseSet, type Condition } from '../cases/all.cases.js';
 import { countAsyncLocalStorageEntries } from '../lib/als-guard.js';
 import { TimedCase, runStep, type PairSample, type TimingOptions } from '../lib/timing.js';
 import { growYoungGeneration, youngGenerationMiB } from '../lib/young-generation.js';
@@ -52,7 +52,7 @@ let timed: TimedCase[] = [];
 function checkCondition(): void {
   const entered = scopesEntered?.() ?? 0;
   if (entered > 0) throw new Error(`${condition}: an AsyncLocalStorage scope was entered ${entered} time(s); this isolate must never turn the storage on`);
-  if (condition === 'no-bulwark' && librariesLoaded()) throw new Error('no-bulwark: a library under test was loaded');
+  if (isBareOnly(condition) && librariesLoaded()) throw new Error(`${condition}: a library under test was loaded`);
 }
 
 async function setup(): Promise<WorkerSetup> {

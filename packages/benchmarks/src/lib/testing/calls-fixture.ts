@@ -1,4 +1,4 @@
-import type { Condition } from '../../cases/all.cases.js';
+import { CONDITIONS, isBareOnly, type Condition } from '../../cases/all.cases.js';
 import type { CallsResult, ConditionResult } from '../../suites/calls.suite.js';
 import { CASES } from '../catalog.js';
 
@@ -25,7 +25,7 @@ export interface CallsFixture {
   readonly rounds: number;
   readonly node?: string;
   /** ns per bare call in each isolate, per round (every bare batch of the round alike). */
-  readonly bare: Record<Condition, (round: number) => number>;
+  readonly bare: Record<Exclude<Condition, 'no-bulwark-again'>, (round: number) => number> & { readonly 'no-bulwark-again'?: (round: number) => number };
   /** A case's overhead over the bare call in an isolate, per round; 100 ns when unset. */
   readonly overhead?: Readonly<Record<string, (round: number, condition: Condition) => number>>;
   /** Each isolate's young generation at the end (MiB); 32 when unset. */
@@ -36,8 +36,8 @@ export interface CallsFixture {
 export function callsFixture(fixture: CallsFixture): CallsResult {
   const rounds = Array.from({ length: fixture.rounds }, (_, round) => round);
   const condition = (name: Condition): ConditionResult => {
-    const ids = name === 'no-bulwark' ? [] : CASES.filter((info) => info.unavailable === undefined && info.optional === undefined && (name === 'als-on' || ALS_OFF_CASES.has(info.id))).map((info) => info.id);
-    const bare = fixture.bare[name];
+    const ids = isBareOnly(name) ? [] : CASES.filter((info) => info.unavailable === undefined && info.optional === undefined && (name === 'als-on' || ALS_OFF_CASES.has(info.id))).map((info) => info.id);
+    const bare = fixture.bare[name] ?? fixture.bare['no-bulwark'];
     const cases = ids.map((id) => {
       const overhead = fixture.overhead?.[id] ?? (() => 100);
       return { id, batch: 1_000, ns: rounds.map((round) => bare(round) + overhead(round, name)), bareNs: rounds.map(bare) };
@@ -50,6 +50,6 @@ export function callsFixture(fixture: CallsFixture): CallsResult {
     v8: '11.3',
     rounds: fixture.rounds,
     timing: { warmupMs: 1, batchTargetMs: 1, minCalls: 1, maxCalls: 1 },
-    conditions: [condition('no-bulwark'), condition('als-off'), condition('als-on')],
+    conditions: CONDITIONS.map(condition),
   };
 }
