@@ -4,18 +4,26 @@
  * results/latest.md (results/quick.* with `--quick`). Any failing suite, wrong value or thrown
  * case exits non-zero.
  *
+ * The per-call suite runs once per Node version (20, 22, 24 and the machine's own; binaries other
+ * than the running one come from the npm registry's `node` package through npx): a compact table
+ * compares them, and the machine's own Node gets the full per-call tables. Every other suite runs
+ * on the machine's own Node.
+ *
  * Flags: `--quick` or BENCH_QUICK=1 (few rounds, short windows: a smoke run),
- * `--suites=calls,hygiene,memory,idle,http`. From the root: `BENCH_QUICK=1 npm run bench`, or
- * `npm run bench -w @bulwark/benchmarks -- --quick` after `npm run build`.
+ * `--suites=calls,hygiene,memory,idle,http`, `--nodes=20,24` (or BENCH_NODES=20,24: the Node
+ * majors of the per-call suite). From the root: `BENCH_QUICK=1 npm run bench`, or
+ * `npm run bench -w @bulwark/benchmarks -- --quick --nodes=24` after `npm run build`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { analyzeCalls } from './lib/analysis.js';
+import { analyzeCalls, type CallsAnalysis } from './lib/analysis.js';
 import { runSuite } from './lib/child-suite.js';
 import { runHttp } from './lib/http-bench.js';
 import type { HttpResult } from './lib/http-summary.js';
 import { machineInfo } from './lib/machine.js';
+import { majorOf, nodesToRun, parseNodeMajors, resolveNodeBinary, type NodeBinary } from './lib/node-binaries.js';
+import { nodeRunsJson, type NodeRun } from './lib/node-summary.js';
 import { renderReport } from './lib/report.js';
 import { evaluateTargets, summarizeIdle, type IdleSummary } from './lib/targets.js';
 import type { CallsResult } from './suites/calls.suite.js';
@@ -27,21 +35,30 @@ import type { InflightResult } from './suites/memory-inflight.suite.js';
 const ALL_SUITES = ['calls', 'hygiene', 'memory', 'idle', 'http'] as const;
 type SuiteName = (typeof ALL_SUITES)[number];
 
-function parseArgs(argv: readonly string[]): { quick: boolean; suites: Set<SuiteName> } {
-  // BENCH_QUICK=1 too: root `npm run bench` would take `--quick` as an npm flag.
+interface Args {
+  readonly quick: boolean;
+  readonly suites: Set<SuiteName>;
+  /** `--nodes`: the Node majors of the per-call suite; unset: the supported ones and the machine's own. */
+  readonly nodes: number[] | undefined;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  // BENCH_QUICK=1 and BENCH_NODES too: root `npm run bench` would take the flags as npm's.
   let quick = process.env.BENCH_QUICK === '1';
   let suites = new Set<SuiteName>(ALL_SUITES);
+  let nodes = process.env.BENCH_NODES ? parseNodeMajors(process.env.BENCH_NODES) : undefined;
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
+    else if (arg.startsWith('--nodes=')) nodes = parseNodeMajors(arg.slice('--nodes='.length));
     else if (arg.startsWith('--suites=')) {
       const names = arg.slice('--suites='.length).split(',');
       for (const name of names) {
         if (!(ALL_SUITES as readonly string[]).includes(name)) throw new Error(`unknown suite ${name}; one of ${ALL_SUITES.join(', ')}`);
       }
       suites = new Set(names as SuiteName[]);
-    } else throw new Error(`unknown argument ${arg} (expected --quick or --suites=...)`);
+    } else throw new Error(`unknown argument ${arg} (expected --quick, --suites=... or --nodes=...)`);
   }
-  return { quick, suites };
+  return { quick, suites, nodes };
 }
 
 function step(message: string): void {
@@ -50,12 +67,13 @@ function step(message: string): void {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const { quick, suites } = parseArgs(args);
+  const { quick, suites, nodes } = parseArgs(args);
   const quickArgs = quick ? ['--quick'] : [];
   const machine = machineInfo();
   const started = process.hrtime.bigint();
 
-  let calls: CallsResult | undefined;
+  let calls: { result: CallsResult; analysis: CallsAnalysis } | undefined;
+  let nodeRuns: NodeRun[] | undefined;
   let hygiene: HygieneResult | undefined;
   let breakers: BreakerMemoryResult[] | undefined;
   let inflight: InflightResult[] | undefined;
@@ -68,8 +86,28 @@ async function main(): Promise<void> {
     hygiene = await runSuite<HygieneResult>('hygiene', quickArgs);
   }
   if (suites.has('calls')) {
-    step('calls: per-call cost, every case, AsyncLocalStorage off and on');
-    calls = await runSuite<CallsResult>('calls', quickArgs, { gc: false, timeoutMs: 600_000 });
+    const ownMajor = majorOf(process.version);
+    const majors = nodesToRun(nodes, ownMajor);
+    step(`calls: resolving Node ${majors.join(', ')}`);
+    // All binaries first: a download never overlaps a measurement.
+    const binaries: NodeBinary[] = [];
+    for (const major of majors) binaries.push(await resolveNodeBinary(major));
+    nodeRuns = [];
+    const measured = new Map<number, { result: CallsResult; analysis: CallsAnalysis }>();
+    for (const binary of binaries) {
+      if ('unavailable' in binary) {
+        step(`calls: Node ${binary.major} n/a (${binary.unavailable})`);
+        nodeRuns.push(binary);
+        continue;
+      }
+      step(`calls: per-call cost on Node ${binary.version}, every case, three isolates (no Bulwark, AsyncLocalStorage off, on)`);
+      const result = await runSuite<CallsResult>('calls', quickArgs, { gc: false, timeoutMs: 600_000, nodeBinary: binary.path });
+      const analysis = analyzeCalls(result);
+      measured.set(binary.major, { result, analysis });
+      nodeRuns.push({ major: binary.major, binary: binary.path, calls: analysis });
+    }
+    // The full per-call tables: the machine's own Node, else the first Node that ran.
+    calls = measured.get(ownMajor) ?? measured.values().next().value;
   }
   if (suites.has('memory')) {
     breakers = [];
@@ -101,12 +139,16 @@ async function main(): Promise<void> {
   }
 
   const machineAfter = { ...machine, loadAverageAtEnd: Math.round(os.loadavg()[0]! * 100) / 100 };
-  const analysis = calls === undefined ? undefined : analyzeCalls(calls);
+  const analysis = calls?.analysis;
   const targets = evaluateTargets({ calls: analysis, hygiene, inflight, idle, http });
   const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const flags = [...(quick ? ['--quick'] : []), ...(suites.size < ALL_SUITES.length ? [`--suites=${[...suites].join(',')}`] : [])];
+  const flags = [
+    ...(quick ? ['--quick'] : []),
+    ...(suites.size < ALL_SUITES.length ? [`--suites=${[...suites].join(',')}`] : []),
+    ...(nodes === undefined ? [] : [`--nodes=${nodes.join(',')}`]),
+  ];
   const command = `npm run bench${flags.length > 0 ? ` -w @bulwark/benchmarks -- ${flags.join(' ')}` : ''}`;
-  const markdown = renderReport({ machine: machineAfter, command, quick, durationSeconds, calls: analysis, hygiene, breakers, inflight, idle, http, targets });
+  const markdown = renderReport({ machine: machineAfter, command, quick, durationSeconds, calls: analysis, nodes: nodeRuns, hygiene, breakers, inflight, idle, http, targets });
   process.stdout.write(`${markdown}\n`);
 
   const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
@@ -118,7 +160,22 @@ async function main(): Promise<void> {
     quick,
     durationSeconds,
     targets,
-    calls: analysis === undefined ? undefined : { rounds: analysis.rounds, timing: calls!.timing, bare: analysis.bare, alsTax: analysis.alsTax, decoratedAllIn: analysis.decoratedAllIn, rows: analysis.rows },
+    nodes: nodeRuns === undefined ? undefined : nodeRunsJson(nodeRuns, analysis),
+    calls:
+      calls === undefined
+        ? undefined
+        : {
+            node: calls.analysis.node,
+            v8: calls.analysis.v8,
+            rounds: calls.analysis.rounds,
+            timing: calls.result.timing,
+            bare: calls.analysis.bare,
+            appTax: calls.analysis.appTax,
+            alsOnTax: calls.analysis.alsOnTax,
+            decoratedAllIn: calls.analysis.decoratedAllIn,
+            youngGenerationMiB: calls.analysis.youngGenerationMiB,
+            rows: calls.analysis.rows,
+          },
     hygiene,
     memory: { breakers, inflight },
     idle: idle === undefined ? undefined : { summary: idle, runs: idleRuns },

@@ -44,6 +44,18 @@ export class BenchClient {
   }
 }
 
+/**
+ * A provider whose only resilience is a breaker, as in an application that never uses a timeout:
+ * its calls never enter an AsyncLocalStorage scope.
+ */
+@Injectable()
+export class BreakerOnlyClient {
+  @CircuitBreaker()
+  async value(): Promise<number> {
+    return 42;
+  }
+}
+
 @Controller()
 export class BenchController {
   constructor(private readonly client: BenchClient) {}
@@ -101,6 +113,12 @@ export class HttpBenchModule {}
 })
 export class HttpMetricsBenchModule {}
 
+@Module({
+  imports: [ResilienceModule.forRoot({ health: false })],
+  providers: [BreakerOnlyClient],
+})
+export class BreakerOnlyBenchModule {}
+
 /** The same provider with Prometheus metrics on (its own registry): what an observed app pays. */
 @Module({
   imports: [ResilienceModule.forRoot({ health: false, metrics: { registry: new Registry() } })],
@@ -141,6 +159,13 @@ export async function bootBenchContext(withMetrics = false): Promise<{ client: B
   const app = await NestFactory.createApplicationContext(withMetrics ? MetricsBenchModule : BenchModule, { logger: false });
   await app.init();
   return { client: app.get(BenchClient), app };
+}
+
+/** A booted application context whose one provider has a breaker-only decorated method. */
+export async function bootBreakerOnlyContext(): Promise<{ client: BreakerOnlyClient; app: INestApplicationContext }> {
+  const app = await NestFactory.createApplicationContext(BreakerOnlyBenchModule, { logger: false });
+  await app.init();
+  return { client: app.get(BreakerOnlyClient), app };
 }
 
 /** An Express application of the HTTP suite (metrics off or on), listening on an ephemeral port. */

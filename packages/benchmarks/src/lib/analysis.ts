@@ -27,15 +27,39 @@ export interface BareFigures {
   readonly series: number[];
 }
 
+/** One isolate's bare call against another's, round by round: difference (ns) and ratio. */
+export interface BareComparison {
+  readonly ns: Summary;
+  readonly ratio: Summary;
+}
+
 export interface CallsAnalysis {
+  /** The Node that ran the suite and its V8. */
+  readonly node: string;
+  readonly v8: string;
   readonly rounds: number;
   readonly rows: CallRow[];
   readonly bare: Record<Condition, BareFigures>;
+  /** Each isolate's young generation at the end of the run (MiB): the bare calls compare only if they are equal. */
+  readonly youngGenerationMiB: Record<Condition, number>;
   /**
-   * What turning AsyncLocalStorage on costs every awaited async call of the process (not only
-   * resilient ones): bare call with it on minus off, round by round across the two isolates.
+   * The application tax: the bare call in the isolate with Bulwark and the competitors loaded and
+   * a breaker-only decorated method in use (`als-off`) against the isolate that never loaded any
+   * of them (`no-bulwark`). What an application that uses Bulwark without timeouts pays on every
+   * await of its own.
    */
-  readonly alsTax: { readonly ns: Summary; readonly ratio: Summary };
+  readonly appTax: BareComparison;
+  /**
+   * The A/A control of the application tax: a second isolate without Bulwark against the first,
+   * the same comparison between two identical isolates. How far apart this machine puts them.
+   */
+  readonly appTaxControl: BareComparison;
+  /**
+   * What entering an AsyncLocalStorage scope once (a timeout, here) costs every awaited async call
+   * of the process from then on: bare call with it on minus off, round by round across the two
+   * isolates.
+   */
+  readonly alsOnTax: BareComparison;
   /** The decorated stack against the bare call with AsyncLocalStorage off: its cost including the tax on itself. */
   readonly decoratedAllIn: { readonly overhead: Summary; readonly ratio: Summary } | undefined;
 }
@@ -53,11 +77,16 @@ function figures(series: CaseSeries): ConditionFigures {
 }
 
 function bareFigures(result: ConditionResult, rounds: number): BareFigures {
-  const series: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    series.push(summarize(result.cases.map((one) => one.bareNs[round]!)).median);
-  }
+  if (result.bareRounds.length !== rounds) throw new Error(`${result.condition}: ${result.bareRounds.length} rounds of bare batches, expected ${rounds}`);
+  const series = result.bareRounds.map((batches) => summarize(batches).median);
   return { batch: result.bareBatch, ns: summarize(series), series };
+}
+
+function compareBare(a: BareFigures, b: BareFigures): BareComparison {
+  return {
+    ns: summarize(zipWith(a.series, b.series, (x, y) => x - y)),
+    ratio: summarize(zipWith(a.series, b.series, (x, y) => x / y)),
+  };
 }
 
 export function analyzeCalls(calls: CallsResult): CallsAnalysis {
@@ -66,8 +95,15 @@ export function analyzeCalls(calls: CallsResult): CallsAnalysis {
     if (found === undefined) throw new Error(`calls suite returned no ${condition} results`);
     return found;
   };
+  const none = byCondition('no-bulwark');
+  const again = byCondition('no-bulwark-again');
   const off = byCondition('als-off');
   const on = byCondition('als-on');
+  for (const bareOnly of [none, again]) {
+    if (bareOnly.cases.length > 0) {
+      throw new Error(`the ${bareOnly.condition} isolate ran cases (${bareOnly.cases.map((one) => one.id).join(', ')}); it times the bare call only`);
+    }
+  }
   const known = new Set(CASES.map((info) => info.id));
   for (const series of [...off.cases, ...on.cases]) {
     if (!known.has(series.id)) throw new Error(`case ${series.id} is missing from the catalog`);
@@ -85,16 +121,28 @@ export function analyzeCalls(calls: CallsResult): CallsAnalysis {
       ...(onSeries === undefined ? {} : { alsOn: figures(onSeries) }),
     };
   });
-  const bare = { 'als-off': bareFigures(off, calls.rounds), 'als-on': bareFigures(on, calls.rounds) };
+  const bare: Record<Condition, BareFigures> = {
+    'no-bulwark': bareFigures(none, calls.rounds),
+    'no-bulwark-again': bareFigures(again, calls.rounds),
+    'als-off': bareFigures(off, calls.rounds),
+    'als-on': bareFigures(on, calls.rounds),
+  };
   const decorated = on.cases.find((one) => one.id === 'bulwark.decorated');
   return {
+    node: calls.node,
+    v8: calls.v8,
     rounds: calls.rounds,
     rows,
     bare,
-    alsTax: {
-      ns: summarize(zipWith(bare['als-on'].series, bare['als-off'].series, (a, b) => a - b)),
-      ratio: summarize(zipWith(bare['als-on'].series, bare['als-off'].series, (a, b) => a / b)),
+    youngGenerationMiB: {
+      'no-bulwark': none.youngGenerationMiB,
+      'no-bulwark-again': again.youngGenerationMiB,
+      'als-off': off.youngGenerationMiB,
+      'als-on': on.youngGenerationMiB,
     },
+    appTax: compareBare(bare['als-off'], bare['no-bulwark']),
+    appTaxControl: compareBare(bare['no-bulwark-again'], bare['no-bulwark']),
+    alsOnTax: compareBare(bare['als-on'], bare['als-off']),
     decoratedAllIn:
       decorated === undefined
         ? undefined

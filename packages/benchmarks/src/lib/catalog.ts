@@ -29,6 +29,7 @@ export const CASES: readonly CaseInfo[] = [
     section: 'success',
     optional: 'n/a (no Redis: set BULWARK_REDIS_URL or install redis-server)',
   },
+  { id: 'bulwark.decorated-breaker', label: 'Bulwark `@CircuitBreaker()` alone on a Nest provider method (enters no ALS scope)', section: 'success' },
   { id: 'nest.undecorated', label: 'same Nest provider, undecorated twin method', section: 'success', reference: true },
   { id: 'cockatiel.breaker', label: 'cockatiel 3.2.1 `circuitBreaker(ConsecutiveBreaker(5))`', section: 'success', anchor: '~220' },
   { id: 'cockatiel.wrap', label: 'cockatiel 3.2.1 `wrap(retry, breaker, timeout)`', section: 'success', anchor: '~50,000' },

@@ -9,6 +9,8 @@ export interface ChildOptions {
   readonly gc?: boolean;
   /** More Node flags (`--cpu-prof`, ...). */
   readonly nodeArgs?: readonly string[];
+  /** The Node binary to run the suite with (default: the running one, `process.execPath`). */
+  readonly nodeBinary?: string;
   /** Kill the child and fail after this long (default 5 minutes). */
   readonly timeoutMs?: number;
 }
@@ -26,7 +28,7 @@ export class SuiteChild {
 
   private constructor(readonly label: string, suite: string, args: readonly string[], options: ChildOptions) {
     const flags = [...(options.gc === false ? [] : ['--expose-gc']), ...(options.nodeArgs ?? [])];
-    this.child = spawn(process.execPath, [...flags, RUNNER, suite, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.child = spawn(options.nodeBinary ?? process.execPath, [...flags, RUNNER, suite, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let stderrTail = '';
     this.child.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => {

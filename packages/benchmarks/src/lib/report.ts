@@ -6,6 +6,7 @@ import { BARE_LABEL } from './catalog.js';
 import { fixed, fixedRange, int, nsRange, ratioRange, signedInt, table } from './format.js';
 import type { HttpResult } from './http-summary.js';
 import type { MachineInfo } from './machine.js';
+import { renderNodeTables, type NodeRun } from './node-summary.js';
 import type { IdleSummary, TargetResult } from './targets.js';
 
 export interface ReportInputs {
@@ -14,6 +15,8 @@ export interface ReportInputs {
   readonly quick: boolean;
   readonly durationSeconds: number;
   readonly calls?: CallsAnalysis;
+  /** The per-call suite on each Node version (`calls` is one of them). */
+  readonly nodes?: readonly NodeRun[];
   readonly hygiene?: HygieneResult;
   readonly breakers?: readonly BreakerMemoryResult[];
   readonly inflight?: readonly InflightResult[];
@@ -50,15 +53,50 @@ function callRow(row: CallRow): string[] {
   ];
 }
 
+function youngGeneration(calls: CallsAnalysis, condition: keyof CallsAnalysis['youngGenerationMiB']): string {
+  return `${fixed(calls.youngGenerationMiB[condition], 0)} MiB`;
+}
+
 function callTables(calls: CallsAnalysis): string {
+  const none = calls.bare['no-bulwark'];
   const off = calls.bare['als-off'];
   const on = calls.bare['als-on'];
   const bareRow = [`${BARE_LABEL} (baseline)`, int(on.ns.median), '—', '1×', int(off.ns.median), '—', '1×', '~60'];
-  const taxRow = [
-    'bare call, ALS-on isolate vs ALS-off isolate: what every await of the process pays once ALS is on',
+  const noBulwarkRow = [
+    `${BARE_LABEL} in an isolate that never loaded Bulwark, a competitor or Nest (young generation ${youngGeneration(calls, 'no-bulwark')}, ALS-off isolate ${youngGeneration(calls, 'als-off')})`,
     '',
-    signedInt(calls.alsTax.ns.median) + ` [${int(calls.alsTax.ns.p25)}–${int(calls.alsTax.ns.p75)}]`,
-    ratioRange(calls.alsTax.ratio),
+    '',
+    '',
+    int(none.ns.median),
+    '',
+    '',
+    '',
+  ];
+  const controlRow = [
+    'A/A control: bare call in a second isolate without Bulwark vs the first (how far apart this machine puts two identical isolates)',
+    '',
+    '',
+    '',
+    '',
+    `${signedInt(calls.appTaxControl.ns.median)} [${int(calls.appTaxControl.ns.p25)}–${int(calls.appTaxControl.ns.p75)}]`,
+    ratioRange(calls.appTaxControl.ratio, 3),
+    '',
+  ];
+  const appTaxRow = [
+    'application tax: bare call with Bulwark loaded and a breaker-only decorated method in use (ALS-off isolate) vs without Bulwark',
+    '',
+    '',
+    '',
+    '',
+    `${signedInt(calls.appTax.ns.median)} [${int(calls.appTax.ns.p25)}–${int(calls.appTax.ns.p75)}]`,
+    ratioRange(calls.appTax.ratio, 3),
+    '',
+  ];
+  const alsOnTaxRow = [
+    'AsyncLocalStorage tax: bare call once a scope was entered (one timeout call; ALS-on isolate) vs never (ALS-off isolate)',
+    '',
+    `${signedInt(calls.alsOnTax.ns.median)} [${int(calls.alsOnTax.ns.p25)}–${int(calls.alsOnTax.ns.p75)}]`,
+    ratioRange(calls.alsOnTax.ratio),
     '',
     '',
     '',
@@ -80,13 +118,14 @@ function callTables(calls: CallsAnalysis): string {
   }
   const fastFail = calls.rows.filter((one) => one.section === 'fast-fail').map(callRow);
   return [
-    `### Per call, success path (${calls.rounds} interleaved rounds; bare batch ${int(on.batch)} calls)`,
+    `### Per call, success path, Node ${calls.node} (${calls.rounds} interleaved rounds; bare batch ${int(on.batch)} calls)`,
     '',
     'Columns without a suffix: isolate with AsyncLocalStorage on (as in any app that made one Bulwark timed call). ' +
-      '"ALS off": isolate where nothing ever entered an AsyncLocalStorage scope (competitors at their natural cost). ' +
+      '"ALS off": isolate where nothing ever entered an AsyncLocalStorage scope (competitors at their natural cost; Bulwark loaded, ' +
+      'a Nest context with a breaker-only method booted). Two more isolates load nothing but the bare call: the application tax row and its A/A control. ' +
       'Overhead and × bare are computed round by round against the bare batch timed next to the case.',
     '',
-    table(CALL_HEADER, [bareRow, taxRow, ...success]),
+    table(CALL_HEADER, [bareRow, noBulwarkRow, appTaxRow, controlRow, alsOnTaxRow, ...success]),
     '',
     '### Open-breaker fast fail (per rejected call; overhead over the bare successful call)',
     '',
@@ -219,6 +258,7 @@ export function renderReport(inputs: ReportInputs): string {
       `${m.gitCommit === null ? '' : ` · commit ${m.gitCommit}`} · \`${inputs.command}\` · ${int(inputs.durationSeconds)} s`,
     '',
   ];
+  if (inputs.nodes !== undefined && inputs.nodes.length > 0) parts.push(renderNodeTables(inputs.nodes), '');
   if (inputs.calls !== undefined) parts.push(callTables(inputs.calls), '');
   if (inputs.hygiene !== undefined) parts.push(hygieneTables(inputs.hygiene), '');
   parts.push(memoryTables(inputs.breakers, inputs.inflight));

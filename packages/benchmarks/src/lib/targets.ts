@@ -127,7 +127,8 @@ function callTargets(calls: CallsAnalysis): TargetResult[] {
 }
 
 function hygieneTargets(hygiene: HygieneResult, inflight: readonly InflightResult[] | undefined): TargetResult[] {
-  const ours = hygiene.perCall.filter((one) => one.id.startsWith('bulwark.') && one.id !== 'bulwark.breaker');
+  // The timed calls: a breaker alone (policy or decorated method) arms no timer by design.
+  const ours = hygiene.perCall.filter((one) => one.id.startsWith('bulwark.') && one.id !== 'bulwark.breaker' && one.id !== 'bulwark.decorated-breaker');
   const timersPerCall = Math.max(...ours.map((one) => one.setTimeoutPerCall));
   const pendingTimers = (inflight ?? [])
     .filter((one) => one.target !== 'cockatiel-timeout')

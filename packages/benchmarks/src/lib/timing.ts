@@ -107,24 +107,20 @@ export interface PairSample {
 }
 
 /**
- * One interleaved round: for every case (in an order rotated each round), a bare batch and a case
- * batch back to back (A B, then B A on odd rounds so neither side always runs first).
+ * Step `step` of an interleaved round: the case at that position of the round's order (rotated
+ * each round), timed right next to a bare batch (A B, then B A on odd rounds so neither side
+ * always runs first). Every step of a round runs every case once.
  */
-export async function runRound(bare: TimedCase, cases: readonly TimedCase[], round: number): Promise<PairSample[]> {
-  const samples: PairSample[] = [];
-  const offset = round % cases.length;
-  for (let k = 0; k < cases.length; k++) {
-    const timed = cases[(k + offset) % cases.length]!;
-    let bareNs: number;
-    let ns: number;
-    if (round % 2 === 0) {
-      bareNs = await bare.time();
-      ns = await timed.time();
-    } else {
-      ns = await timed.time();
-      bareNs = await bare.time();
-    }
-    samples.push({ id: timed.bench.id, ns, bareNs });
+export async function runStep(bare: TimedCase, cases: readonly TimedCase[], round: number, step: number): Promise<PairSample> {
+  const timed = cases[(step + round) % cases.length]!;
+  let bareNs: number;
+  let ns: number;
+  if (round % 2 === 0) {
+    bareNs = await bare.time();
+    ns = await timed.time();
+  } else {
+    ns = await timed.time();
+    bareNs = await bare.time();
   }
-  return samples;
+  return { id: timed.bench.id, ns, bareNs };
 }

@@ -1,7 +1,9 @@
 import { Worker } from 'node:worker_threads';
+import { CONDITIONS } from '../cases/all.cases.js';
+import { callsRoundSchedule } from '../lib/run-order.js';
 import { numberParam, type SuiteParams } from '../lib/suite-protocol.js';
 import type { PairSample, TimingOptions } from '../lib/timing.js';
-import type { CallsWorkerData, Condition, WorkerRequest } from './calls.worker.js';
+import type { CallsWorkerData, Condition, WorkerClose, WorkerRequest, WorkerSetup } from './calls.worker.js';
 
 export interface CaseSeries {
   readonly id: string;
@@ -16,9 +18,16 @@ export interface ConditionResult {
   readonly condition: Condition;
   readonly bareBatch: number;
   readonly cases: CaseSeries[];
+  /** Per round, every bare batch the isolate timed (ns per call): next to each case, or alone. */
+  readonly bareRounds: number[][];
+  /** The isolate's young generation at the end of the run (MiB). */
+  readonly youngGenerationMiB: number;
 }
 
 export interface CallsResult {
+  /** The Node that ran the suite (`process.version`) and its V8. */
+  readonly node: string;
+  readonly v8: string;
   readonly rounds: number;
   readonly timing: TimingOptions;
   readonly conditions: ConditionResult[];
@@ -62,8 +71,10 @@ class WorkerChannel {
 }
 
 /**
- * Per-call cost of every case, in two isolates (AsyncLocalStorage off / on) of one process that
- * take turns round by round. Within an isolate each case is timed right next to a bare batch.
+ * Per-call cost of every case, in three isolates of one process (see `Condition`) driven step by
+ * step by the parent (see `callsRoundSchedule`). Within an isolate each case is timed right next to
+ * a bare batch; the `no-bulwark` isolates each time one bare batch right next to each step of
+ * `als-off`.
  */
 export async function run(params: SuiteParams): Promise<CallsResult> {
   const quick = params.quick;
@@ -75,39 +86,52 @@ export async function run(params: SuiteParams): Promise<CallsResult> {
     maxCalls: 200_000,
   };
   const bareBatch = numberParam(params, 'bare-calls', 100_000);
-  const conditions: Condition[] = ['als-off', 'als-on'];
-  const channels = conditions.map((condition) => {
-    const workerData: CallsWorkerData = { condition, timing, bareBatch };
-    return new WorkerChannel(new Worker(new URL('./calls.worker.js', import.meta.url), { workerData }));
-  });
+  const conditions = [...CONDITIONS];
+  const channels = new Map(
+    conditions.map((condition) => {
+      const workerData: CallsWorkerData = { condition, timing, bareBatch };
+      return [condition, new WorkerChannel(new Worker(new URL('./calls.worker.js', import.meta.url), { workerData }))] as const;
+    }),
+  );
   try {
-    const setups: { bareBatch: number; batches: Record<string, number> }[] = [];
-    for (const [index, channel] of channels.entries()) {
-      process.stderr.write(`  calls: warming up ${conditions[index]}\n`);
-      setups.push(await channel.request({ cmd: 'setup' }));
+    const results = new Map<Condition, Omit<ConditionResult, 'youngGenerationMiB'>>();
+    for (const condition of conditions) {
+      process.stderr.write(`  calls (Node ${process.version}): warming up ${condition}\n`);
+      const setup = await channels.get(condition)!.request<WorkerSetup>({ cmd: 'setup' });
+      results.set(condition, {
+        condition,
+        bareBatch: setup.bareBatch,
+        cases: Object.entries(setup.batches).map(([id, batch]) => ({ id, batch, ns: [], bareNs: [] })),
+        bareRounds: [],
+      });
     }
-    const results: ConditionResult[] = conditions.map((condition, index) => ({
-      condition,
-      bareBatch: setups[index]!.bareBatch,
-      cases: Object.entries(setups[index]!.batches).map(([id, batch]) => ({ id, batch, ns: [], bareNs: [] })),
-    }));
+    const casesOf = (condition: Condition): number => results.get(condition)!.cases.length;
     process.stderr.write(`  calls: ${rounds} rounds `);
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      for (const index of order) {
-        const samples = await channels[index]!.request<PairSample[]>({ cmd: 'round', round });
-        for (const sample of samples) {
-          const series = results[index]!.cases.find((one) => one.id === sample.id)!;
-          series.ns.push(sample.ns);
-          series.bareNs.push(sample.bareNs);
+      for (const result of results.values()) result.bareRounds.push([]);
+      for (const request of callsRoundSchedule(round, casesOf('als-on'), casesOf('als-off'))) {
+        const result = results.get(request.condition)!;
+        const channel = channels.get(request.condition)!;
+        if (!('step' in request)) {
+          result.bareRounds[round]!.push(await channel.request<number>({ cmd: 'bare' }));
+          continue;
         }
+        const pair = await channel.request<PairSample>({ cmd: 'step', round, step: request.step });
+        const series = result.cases.find((one) => one.id === pair.id)!;
+        series.ns.push(pair.ns);
+        series.bareNs.push(pair.bareNs);
+        result.bareRounds[round]!.push(pair.bareNs);
       }
       process.stderr.write('.');
     }
     process.stderr.write('\n');
-    for (const channel of channels) await channel.request({ cmd: 'close' });
-    return { rounds, timing, conditions: results };
+    const conditionResults: ConditionResult[] = [];
+    for (const [condition, channel] of channels) {
+      const { youngGenerationMiB } = await channel.request<WorkerClose>({ cmd: 'close' });
+      conditionResults.push({ ...results.get(condition)!, youngGenerationMiB });
+    }
+    return { node: process.version, v8: process.versions.v8, rounds, timing, conditions: conditionResults };
   } finally {
-    for (const channel of channels) await channel.terminate();
+    for (const channel of channels.values()) await channel.terminate();
   }
 }

@@ -86,6 +86,7 @@ const COUNTED = new Set([
   'bulwark.compose',
   'bulwark.rxjs',
   'bulwark.decorated',
+  'bulwark.decorated-breaker',
   'cockatiel.breaker',
   'cockatiel.wrap',
   'opossum.breaker',
