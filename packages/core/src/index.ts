@@ -79,6 +79,7 @@ export type { RetryOptions } from './retry/retry.options.js';
 export { DEFAULT_RETRY_OPTIONS, RETRY_OPTION_KEYS, validateRetryOptions } from './retry/retry.options.js';
 export type { GiveUpEvent, RetryEvent, RetryPolicyOptions, RetryStats } from './retry/retry.policy.js';
 export { RetryPolicy } from './retry/retry.policy.js';
+export { parseRetryAfter, serverRetryDelay } from './retry/server-retry-delay.js';
 
 export type { BulkheadOptions, BulkheadPolicyOptions } from './bulkhead/bulkhead.options.js';
 export { DEFAULT_BULKHEAD_OPTIONS, validateBulkheadOptions } from './bulkhead/bulkhead.options.js';

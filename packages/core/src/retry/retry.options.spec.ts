@@ -65,7 +65,7 @@ describe('retry options', () => {
     [{ random: 'seeded' }, 'retries.pricing.random must be a function (got "seeded")'],
     [
       { maxRetry: 2 },
-      'retries.pricing.maxRetry is not a known option (known: maxRetries, baseDelay, multiplier, maxDelay, jitter, retryOn, retryOnResult, retryOnCircuitOpen, retryOnBulkheadFull, budget) (got 2)',
+      'retries.pricing.maxRetry is not a known option (known: maxRetries, baseDelay, multiplier, maxDelay, jitter, retryOn, retryOnResult, retryOnCircuitOpen, retryOnBulkheadFull, retryAfter, budget) (got 2)',
     ],
     [null, 'retries.pricing must be an object (got null)'],
     [3, 'retries.pricing must be an object (got 3)'],

@@ -36,6 +36,15 @@ export interface RetryOptions {
   retryOnResult?: (value: unknown) => boolean;
   /** Default false: a `CircuitOpenError` is never retried unless this is true (then it always is). */
   retryOnCircuitOpen?: boolean;
+  /**
+   * The delay a failed attempt's server asked for, in ms, from what the attempt threw or returned
+   * (`undefined`: it did not say; `Infinity`: do not retry). The next retry never comes before it
+   * (jitter included), and when it is beyond `maxDelay` (or the deadline) the call ends at once
+   * with the original outcome. Default: `serverRetryDelay` (HTTP `Retry-After`, gRPC
+   * `grpc-retry-pushback-ms`, `CircuitOpenError.retryAfterMs`, a `retryAfterMs` property); `false`
+   * ignores servers.
+   */
+  retryAfter?: ((outcome: unknown) => number | undefined) | false;
   /** Default false: a `BulkheadFullError` is never retried unless this is true (then it always is). */
   retryOnBulkheadFull?: boolean;
   /**
@@ -77,6 +86,7 @@ export const RETRY_OPTION_KEYS: readonly string[] = Object.freeze([
   'retryOnResult',
   'retryOnCircuitOpen',
   'retryOnBulkheadFull',
+  'retryAfter',
   'budget',
   'name',
   'clock',
@@ -105,6 +115,10 @@ export function validateRetryOptions(options: unknown, path: string): void {
   }
   checkFunction(`${path}.retryOnResult`, record['retryOnResult']);
   checkBoolean(`${path}.retryOnCircuitOpen`, record['retryOnCircuitOpen']);
+  const retryAfter = record['retryAfter'];
+  if (retryAfter !== undefined && retryAfter !== false && typeof retryAfter !== 'function') {
+    throw new InvalidOptionsError(`${path}.retryAfter`, 'must be a function of the failed outcome or false', retryAfter);
+  }
   checkBoolean(`${path}.retryOnBulkheadFull`, record['retryOnBulkheadFull']);
   validateRetryBudgetField(record['budget'], `${path}.budget`);
   const name = record['name'];

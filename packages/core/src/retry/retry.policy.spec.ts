@@ -352,7 +352,8 @@ describe('RetryPolicy', () => {
 
   describe('fast-fail errors', () => {
     const cases = [
-      { label: 'CircuitOpenError', flag: 'retryOnCircuitOpen', create: () => new CircuitOpenError('pricing', 30_000) },
+      // Its time left is within maxDelay and no longer than the backoff's delays: those apply.
+      { label: 'CircuitOpenError', flag: 'retryOnCircuitOpen', create: () => new CircuitOpenError('pricing', 50) },
       { label: 'BulkheadFullError', flag: 'retryOnBulkheadFull', create: () => new BulkheadFullError('reports', 4, 16) },
     ] as const;
 

@@ -14,6 +14,7 @@ import { WITHDRAWN_CALL } from '../policy/withdrawn-call.js';
 import type { RetryBudget } from './retry-budget.interface.js';
 import { isRetryBudget } from './retry-budget.options.js';
 import { DEFAULT_RETRY_OPTIONS, validateRetryOptions, type RetryOptions } from './retry.options.js';
+import { serverRetryDelay } from './server-retry-delay.js';
 import { TokenBucketRetryBudget } from './token-bucket.retry-budget.js';
 
 /** Emitted before each wait for a retry. */
@@ -93,6 +94,9 @@ export class RetryPolicy extends PipelinePolicy implements RetryStage {
   private readonly retryOnClasses: readonly ErrorClass[] | undefined;
   private readonly retryOnResult: ((value: unknown) => boolean) | undefined;
   private readonly retryOnCircuitOpen: boolean;
+  private readonly retryAfter: ((outcome: unknown) => number | undefined) | false;
+  /** The cap on every delay (`maxDelay`): a server asking for longer is not retried. */
+  private readonly maxDelay: number;
   private readonly retryOnBulkheadFull: boolean;
 
   private readonly retryEmitter = new EventEmitter<RetryEvent>();
@@ -131,6 +135,8 @@ export class RetryPolicy extends PipelinePolicy implements RetryStage {
     this.retryOnResult = options.retryOnResult;
     this.inspectsResults = options.retryOnResult !== undefined;
     this.retryOnCircuitOpen = options.retryOnCircuitOpen ?? DEFAULT_RETRY_OPTIONS.retryOnCircuitOpen;
+    this.retryAfter = options.retryAfter ?? serverRetryDelay;
+    this.maxDelay = backoffOptions.maxDelay ?? DEFAULT_RETRY_OPTIONS.maxDelay;
     this.retryOnBulkheadFull = options.retryOnBulkheadFull ?? DEFAULT_RETRY_OPTIONS.retryOnBulkheadFull;
     const budget = options.budget;
     this.budget =
@@ -190,7 +196,17 @@ export class RetryPolicy extends PipelinePolicy implements RetryStage {
       // The outcome is to be retried.
       judged = false;
       if (scope.aborted) throw this.gaveUp(attempt, scope.reason);
-      const delay = this.backoff.delay(attempt, previousDelay);
+      let delay = this.backoff.delay(attempt, previousDelay);
+      // The server's own time (Retry-After, a gRPC pushback, an open breaker's): never retry before
+      // it, and not at all when it is beyond the cap.
+      const asked = this.serverDelay(outcome);
+      if (asked !== undefined) {
+        if (asked > this.maxDelay) {
+          if (failed) throw this.gaveUp(attempt, outcome);
+          return this.resultRejected(attempt, outcome) as T;
+        }
+        if (asked > delay) delay = asked;
+      }
       previousDelay = delay;
       // The deadline would cut the next attempt before it starts: end now with what we have.
       if (this.clock.now() + delay >= scope.deadline) {
@@ -264,6 +280,22 @@ export class RetryPolicy extends PipelinePolicy implements RetryStage {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * What the failed attempt's server asked for (see `serverRetryDelay`), in ms; a hook that throws
+   * or answers anything but a non-negative number (or Infinity) says nothing.
+   */
+  private serverDelay(outcome: unknown): number | undefined {
+    const retryAfter = this.retryAfter;
+    if (retryAfter === false) return undefined;
+    let asked: unknown;
+    try {
+      asked = retryAfter(outcome);
+    } catch {
+      return undefined;
+    }
+    return typeof asked === 'number' && asked >= 0 ? asked : undefined;
   }
 
   /**
