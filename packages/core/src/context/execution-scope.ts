@@ -184,10 +184,13 @@ export class ExecutionScope implements ExecutionContext {
 function noop(): void {}
 
 /**
- * Whether `error` is the call being cancelled by its caller (an unsubscribe, an aborted caller
- * signal) rather than a failure: neither a breaker failure nor a reason to fall back. A timeout is
- * a failure, even though it aborts the scope too.
+ * Whether `error` is the call ending because its caller ended it, rather than a failure of what it
+ * called: the caller's scope aborted with this very reason (an unsubscribe, an aborted caller
+ * signal, or the caller's own deadline: an outer timeout, a request's budget). Neither a breaker
+ * failure nor a reason to fall back: a client sending 1 ms deadlines must not open anyone's
+ * breaker. A call's own timeout (inside the breaker) aborts the attempt's scope, not the caller's:
+ * that is a failure.
  */
 export function isCancellation(error: unknown, scope: ExecutionScope): boolean {
-  return scope.aborted && error === scope.reason && !(error instanceof TimeoutError);
+  return scope.aborted && error === scope.reason;
 }

@@ -390,7 +390,7 @@ describe('FallbackPolicy', () => {
 });
 
 describe('FallbackPolicy and cancellation', () => {
-  it('does not fall back when the caller cancelled the call, but does when it timed out', async () => {
+  it('does not fall back when the caller cancelled the call or its own deadline passed, but does when the call timed out', async () => {
     const handler = jest.fn(() => 'fallback');
     const policy = new FallbackPolicy({ handler });
     const controller = new AbortController();
@@ -398,15 +398,23 @@ describe('FallbackPolicy and cancellation', () => {
     const pending = policy.execute(() => new Promise((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason))), controller.signal);
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
+
+    // The caller's budget ran out (an outer deadline): the caller is gone, nothing to stand in for.
+    const scope = ExecutionScope.cancellable();
+    const outerDeadline = new TimeoutError('outer', 5);
+    const timingOut = (): Promise<never> => {
+      scope.abort(outerDeadline);
+      return Promise.reject(outerDeadline);
+    };
+    await expect(policy.run(timingOut, scope)).rejects.toBe(outerDeadline);
     expect(handler).not.toHaveBeenCalled();
 
-    const scope = ExecutionScope.cancellable();
-    const timeout = new TimeoutError('t', 5);
-    const timingOut = (): Promise<never> => {
-      scope.abort(timeout);
-      return Promise.reject(timeout);
-    };
-    await expect(policy.run(timingOut, scope)).resolves.toBe('fallback');
+    // The call's own timeout (inside the fallback) is a failure like any other.
+    const clock = new FakeClock();
+    const stack = new ComposedPolicy([policy, new TimeoutPolicy({ duration: 5, clock })]);
+    const result = stack.execute(() => new Promise(() => undefined));
+    await clock.tickAsync(5);
+    await expect(result).resolves.toBe('fallback');
   });
 });
 

@@ -80,3 +80,25 @@ describe.each(CASES)('an already-aborted caller signal (%s)', (_label, pick) => 
     expect(built.breaker.state).toBe('closed');
   });
 });
+
+describe("a call that ends because its caller's budget ran out", () => {
+  it('is not a failure of the dependency: the breaker ignores it, whatever the client sends', async () => {
+    const clock = new FakeClock();
+    const built = policies(clock);
+    const stack = composePolicies(built.fallback, built.breaker, built.timeout);
+    // A client sending 1 ms deadlines (an outer call's deadline, earlier than the stack's own).
+    const outer = new TimeoutPolicy({ name: 'request budget', duration: 1, clock });
+    for (let i = 0; i < 5; i++) {
+      const call = outer.execute(() => stack.execute(() => new Promise<never>(() => undefined))).catch((error: unknown) => error);
+      await clock.tickAsync(1);
+      expect(await call).toMatchObject({ name: 'TimeoutError', policyName: 'request budget' });
+    }
+    expect(built.breaker.snapshot()).toMatchObject({ state: 'closed', calls: { failure: 0, ignored: 5 } });
+    expect(built.fallback.fallbackCount).toBe(0);
+    // The stack's own timeout is still a failure, and falls back.
+    const own = stack.execute(() => new Promise<never>(() => undefined));
+    await clock.tickAsync(100);
+    expect(await own).toBe('fallback');
+    expect(built.breaker.snapshot().calls.failure).toBe(1);
+  });
+});
