@@ -14,6 +14,7 @@ const config: Config = {
   moduleNameMapper: {
     '^@bulwark/core$': '<rootDir>/packages/core/src/index.ts',
     '^@bulwark/core/rxjs$': '<rootDir>/packages/core/src/rxjs/index.ts',
+    '^@bulwark/http$': '<rootDir>/packages/http/src/index.ts',
     '^@bulwark/local-cluster$': '<rootDir>/packages/local-cluster/src/index.ts',
     '^@bulwark/nestjs$': '<rootDir>/packages/nestjs/src/index.ts',
     '^@bulwark/redis$': '<rootDir>/packages/redis/src/index.ts',
