@@ -1,6 +1,7 @@
-import type { CircuitBreakerSnapshot, KeyedCircuitBreakers } from '@bulwark/core';
+import type { CircuitBreakerSnapshot, KeyedCircuitBreakers, ResilienceStoreStatus } from '@bulwark/core';
 import { Injectable } from '@nestjs/common';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
+import { ResilienceStoreBinding } from '../store/resilience-store.binding.js';
 import { keyedCircuitBreakerSnapshot } from './keyed-circuit-breaker-snapshot.js';
 
 export type ResilienceHealthStatus = 'up' | 'degraded' | 'down';
@@ -24,17 +25,27 @@ export interface CircuitBreakerHealth {
 export interface ResilienceHealthReport {
   status: ResilienceHealthStatus;
   circuitBreakers: Record<string, CircuitBreakerHealth>;
+  /**
+   * With a shared store (`store` option) that reports it: whether sharing works right now. Not
+   * part of `status`: a store that cannot reach its backend leaves every breaker deciding locally,
+   * which is no reason to restart the pod.
+   */
+  store?: ResilienceStoreStatus;
 }
 
 /**
  * Builds the health report from the breakers' snapshots: `up` when every breaker is closed or
- * disabled, `degraded` when any is not, `down` when a critical breaker is open or forced open.
+ * disabled, `degraded` when any is not, `down` when a critical breaker is open or forced open;
+ * with a store, what it says about sharing (`store`), which never changes `status`.
  * A family of per-key breakers counts as each of its keys (its entry carries the most severe).
  * Only states, counts and times: never error messages, stacks or option values.
  */
 @Injectable()
 export class ResilienceHealthService {
-  constructor(private readonly circuitBreakers: CircuitBreakerRegistry) {}
+  constructor(
+    private readonly circuitBreakers: CircuitBreakerRegistry,
+    private readonly storeBinding: ResilienceStoreBinding,
+  ) {}
 
   report(): ResilienceHealthReport {
     const circuitBreakers: Record<string, CircuitBreakerHealth> = {};
@@ -46,7 +57,10 @@ export class ResilienceHealthService {
     };
     for (const snapshot of this.circuitBreakers.snapshots()) include(snapshot.name, circuitBreakerHealth(snapshot));
     for (const family of this.circuitBreakers.families()) include(family.name, keyedCircuitBreakerHealth(family));
-    return { status, circuitBreakers };
+    const store = this.storeBinding.store;
+    if (typeof store?.status !== 'function') return { status, circuitBreakers };
+    const { connected, subscribed } = store.status();
+    return { status, circuitBreakers, store: { connected: connected === true, subscribed: subscribed === true } };
   }
 
   /** One breaker's entry (a family's, with its keys), or undefined for an unknown name. */
