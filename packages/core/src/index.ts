@@ -54,7 +54,7 @@ export type { CircuitBreakerCallCounts, CircuitBreakerSnapshot } from './circuit
 export type { KeyedCircuitBreakerRemoval, KeyedCircuitBreakerRemovalReason, KeyedCircuitBreakersOptions } from './circuit-breaker/keyed-circuit-breakers.js';
 export { KeyedCircuitBreakers, mostSevereState } from './circuit-breaker/keyed-circuit-breakers.js';
 export type { CircuitBreakerSync } from './circuit-breaker/circuit-breaker-sync.interface.js';
-export type { ResilienceStore } from './store/resilience-store.interface.js';
+export type { ResilienceStore, ResilienceStoreStatus } from './store/resilience-store.interface.js';
 export type { RetryBudget } from './retry/retry-budget.interface.js';
 export type { RetryBudgetOptions } from './retry/retry-budget.options.js';
 export { validateRetryBudgetOptions } from './retry/retry-budget.options.js';

@@ -23,6 +23,8 @@ export interface RedisServerOptions {
   readonly port?: number;
   /** How long to wait for the first PING answer; default 5000 ms. */
   readonly readyTimeoutMs?: number;
+  /** More `redis-server` arguments (e.g. `--cluster-enabled yes` for a cluster node). */
+  readonly args?: readonly string[];
 }
 
 const READY_TIMEOUT_MS = 5_000;
@@ -46,7 +48,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   for (let attempt = 0; attempt < attempts; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      let child = await spawnRedis(port, readyTimeoutMs);
+      let child = await spawnRedis(port, readyTimeoutMs, options.args ?? []);
       return {
         url: `redis://127.0.0.1:${port}`,
         port,
@@ -54,7 +56,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         kill: () => terminate(child, 'SIGKILL'),
         restart: async () => {
           await terminate(child, 'SIGKILL');
-          child = await spawnRedis(port, readyTimeoutMs);
+          child = await spawnRedis(port, readyTimeoutMs, options.args ?? []);
         },
       };
     } catch (error) {
@@ -64,8 +66,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   throw lastError;
 }
 
-async function spawnRedis(port: number, readyTimeoutMs: number): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+async function spawnRedis(port: number, readyTimeoutMs: number, extra: readonly string[]): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   // Its last words, for the error when it exits before it is ready (port taken, bad flag).

@@ -73,6 +73,28 @@ describe.each(PLATFORMS)('%s: GET /health/resilience', (platform: Platform) => {
     });
   });
 
+  it("shows a shared store's status as `store`, which never changes `status` (a store without status() shows none)", async () => {
+    const sharing = { connected: false, subscribed: false };
+    const store = {
+      attachCircuitBreaker: () => undefined,
+      detachCircuitBreaker: () => undefined,
+      close: async () => undefined,
+      status: () => sharing,
+    };
+    const { server } = await boot({ store });
+    expect((await request(server).get('/health/resilience').expect(200)).body).toEqual({
+      status: 'up',
+      circuitBreakers: { payments: closed(true), recommendations: closed(), search: closed() },
+      store: { connected: false, subscribed: false },
+    });
+    sharing.connected = true;
+    sharing.subscribed = true;
+    expect((await request(server).get('/health/resilience').expect(200)).body.store).toEqual({ connected: true, subscribed: true });
+    await app!.close();
+    const { server: without } = await boot({ store: { ...store, status: undefined } as never });
+    expect((await request(without).get('/health/resilience').expect(200)).body).not.toHaveProperty('store');
+  });
+
   it('counts failures while closed', async () => {
     const { server, deps } = await boot();
     await expect(deps.search(false)).rejects.toThrow();

@@ -31,14 +31,20 @@ export class RedisBreakerSync implements CircuitBreakerSync {
   trialFromLease = false;
   /** This replica runs the cluster's half-open round. */
   holdsLease = false;
-  /** Do not ask for the lease again before this time (ms, wall clock). */
+  /** Do not ask for the lease again before this time (ms, the breaker's clock). */
   trialCheckAfter = 0;
 
   /** A manual transition (force-open, disable, reset) the cluster has not taken yet. */
   pendingManual: CircuitBreakerState | undefined = undefined;
 
-  /** Generation of the last cluster state applied; -1: none yet (the next answer wins). */
-  gen = -1;
+  /** Generation of the last cluster state applied; 0: none known (see `RedisStore.applyClusterState`). */
+  gen = 0;
+  /** The last cluster state applied (with `gen`). */
+  clusterState: string | undefined = undefined;
+  /** Counts the cluster states applied: a read is Redis' word only if none arrived while it was under way. */
+  applied = 0;
+  /** The generation the held trial lease was granted for (its verdict names it). */
+  leaseGen = 0;
 
   /** The breaker's state-change subscription. */
   subscription: Disposable | undefined = undefined;
@@ -49,7 +55,7 @@ export class RedisBreakerSync implements CircuitBreakerSync {
     readonly id: string,
     /** The breaker's hash in Redis. */
     readonly hash: string,
-    /** The trial lease's key. */
+    /** The trial lease's key (same hash tag as `hash`: one slot). */
     readonly lease: string,
     private readonly host: BreakerSyncHost,
   ) {}

@@ -1,5 +1,6 @@
 import { InvalidOptionsError, MAX_TIMER_DELAY_MS } from '@bulwark/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.factory.js';
+import type { StoreLogger } from './throttled.logger.js';
 
 /** A fleet-wide retry budget: retries limited to a share of calls, across every replica. */
 export interface RedisRetryBudgetOptions {
@@ -12,9 +13,17 @@ export interface RedisRetryBudgetOptions {
 }
 
 export interface RedisStoreOptions {
-  /** An ioredis client the application already has; the store never closes it. */
-  client: Redis;
-  /** Prefix of every key and of the channel. Default `bulwark`. Replicas sharing state use the same. */
+  /**
+   * An ioredis client the application already has (`new Redis(...)` or `new Cluster(...)`): the
+   * template of the store's own two connections (commands and pub/sub), which take its address,
+   * TLS and credentials but not its behaviour (offline queue, retries, lazy connect, key prefix).
+   * The store never sends a command on it and never closes it.
+   */
+  client: RedisClient;
+  /**
+   * Prefix of every key and of the channel, after the client's own `keyPrefix` if it has one.
+   * Default `bulwark`. Replicas sharing state use the same.
+   */
   prefix?: string;
   /** Successful outcomes are sent at most this often (failures go at once). Default 5 ms. */
   flushIntervalMs?: number;
@@ -32,8 +41,11 @@ export interface RedisStoreOptions {
   countWindowAsTimeMs?: number;
   /** A fleet-wide retry budget for every retry policy of the application; default none. */
   retryBudget?: RedisRetryBudgetOptions;
-  /** Where the store says it went local-only and came back; default Nest-free `console`. */
-  logger?: { log(message: string): void; warn(message: string): void };
+  /**
+   * Where the store says sharing stopped working (Redis unreachable, subscription not confirmed)
+   * and works again, and what invalid data it found in Redis; default Nest-free `console`.
+   */
+  logger?: StoreLogger;
 }
 
 export type ResolvedRedisStoreOptions = Required<Omit<RedisStoreOptions, 'retryBudget'>> & {
@@ -61,8 +73,8 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     if (!KNOWN.includes(key)) throw new InvalidOptionsError(`${path}.${key}`, `is not an option (known: ${KNOWN.join(', ')})`, (options as unknown as Record<string, unknown>)[key]);
   }
   const client = options.client as unknown;
-  if (client === null || typeof client !== 'object' || typeof (client as Redis).pipeline !== 'function' || typeof (client as Redis).duplicate !== 'function') {
-    throw new InvalidOptionsError(`${path}.client`, 'must be an ioredis client (new Redis(...))', client);
+  if (client === null || typeof client !== 'object' || typeof (client as RedisClient).pipeline !== 'function' || typeof (client as RedisClient).duplicate !== 'function') {
+    throw new InvalidOptionsError(`${path}.client`, 'must be an ioredis client (new Redis(...) or new Cluster(...))', client);
   }
   if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix.length === 0)) {
     throw new InvalidOptionsError(`${path}.prefix`, 'must be a non-empty string', options.prefix);

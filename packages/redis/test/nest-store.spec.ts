@@ -6,7 +6,9 @@ import { Redis } from 'ioredis';
 import { CircuitBreaker, CircuitBreakerRegistry, ResilienceModule, type ResilienceModuleOptions } from '@bulwark/nestjs';
 import { redisStore, type RedisStore } from '@bulwark/redis';
 import { bootApp, PLATFORMS } from '../../nestjs/test/support/app.js';
+import { freePort } from '@bulwark/local-cluster';
 import { sharedRedisUrl } from './support/redis-server.js';
+import { sharing } from './support/store-replicas.js';
 
 class AllowAll implements CanActivate {
   canActivate(): boolean {
@@ -69,8 +71,10 @@ describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) 
     downstream.calls = 0;
   });
 
-  async function replica(prefix: string): Promise<{ app: INestApplication; store: RedisStore }> {
-    const client = new Redis(url);
+  async function replica(prefix: string, redisUrl = url): Promise<{ app: INestApplication; store: RedisStore }> {
+    // A short disconnectTimeout: a socket that never connected must not hold the test process for 2 s.
+    const client = new Redis(redisUrl, { maxRetriesPerRequest: 1, disconnectTimeout: 100 });
+    client.on('error', () => undefined);
     clients.push(client);
     const store = redisStore({ client, prefix, logger: { log: () => undefined, warn: () => undefined } });
     const options: ResilienceModuleOptions = {
@@ -84,7 +88,7 @@ describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) 
     return { app, store };
   }
   const health = async (app: INestApplication) => (await request(app.getHttpServer()).get('/health/resilience/partner')).body as { state: string };
-  async function until(check: () => Promise<boolean>, timeoutMs = 1_000): Promise<void> {
+  async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
     const start = Date.now();
     while (!(await check())) {
       if (Date.now() - start > timeoutMs) throw new Error('timed out');
@@ -97,7 +101,7 @@ describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) 
     const one = await replica(prefix);
     const two = await replica(prefix);
     expect(one.store.attachedIds()).toEqual(['partner']);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sharing(one.store, two.store);
     downstream.up = false;
     for (const app of [one.app, two.app, one.app, two.app]) await request(app.getHttpServer()).get('/items/1').expect(500);
     await until(async () => (await health(one.app)).state === 'open' && (await health(two.app)).state === 'open');
@@ -114,7 +118,7 @@ describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) 
     const prefix = `nest-store-${platform}-${Date.now()}-2`;
     const one = await replica(prefix);
     const two = await replica(prefix);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sharing(one.store, two.store);
     await request(one.app.getHttpServer()).post('/health/resilience/partner/force-open').expect((res) => expect(res.status).toBeLessThan(300));
     await until(async () => (await health(two.app)).state === 'forced-open');
     await request(two.app.getHttpServer()).get('/items/3').expect(503);
@@ -127,9 +131,9 @@ describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) 
     const prefix = `nest-store-${platform}-${Date.now()}-4`;
     const one = await replica(prefix);
     const two = await replica(prefix);
+    await sharing(one.store, two.store);
     await request(two.app.getHttpServer()).get('/items/tenant/up').expect(200);
     await request(two.app.getHttpServer()).get('/items/tenant/down').expect(500);
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await request(one.app.getHttpServer()).get('/items/tenant/down').expect(500); // the cluster's second failure
     await until(async () => {
       const body = (await request(two.app.getHttpServer()).get('/health/resilience/tenant-api')).body as { keys?: Record<string, { state: string }> };
@@ -138,6 +142,17 @@ describe.each(PLATFORMS)('ResilienceModule with a Redis store (%s)', (platform) 
     await request(two.app.getHttpServer()).get('/items/tenant/down').expect(503);
     await request(two.app.getHttpServer()).get('/items/tenant/up').expect(200);
     expect(two.store.attachedIds().sort()).toEqual(['partner', 'tenant-api:down', 'tenant-api:up']);
+  });
+
+  it('health shows whether the store shares state (`store`); a store that cannot reach Redis leaves `status` to the breakers', async () => {
+    const prefix = `nest-store-${platform}-${Date.now()}-5`;
+    const one = await replica(prefix);
+    await sharing(one.store);
+    const shared = (await request(one.app.getHttpServer()).get('/health/resilience').expect(200)).body as Record<string, unknown>;
+    expect(shared).toMatchObject({ status: 'up', store: { connected: true, subscribed: true } });
+    const nowhere = await replica(prefix, `redis://127.0.0.1:${await freePort()}`);
+    const alone = (await request(nowhere.app.getHttpServer()).get('/health/resilience').expect(200)).body as Record<string, unknown>;
+    expect(alone).toMatchObject({ status: 'up', store: { connected: false, subscribed: false } });
   });
 
   it('closing the application closes the store (the breakers are local again)', async () => {

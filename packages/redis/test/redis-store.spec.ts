@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest 
 import { Redis } from 'ioredis';
 import { RedisStore, redisStore } from '../src/index.js';
 import { sharedRedisUrl, startRedisServer, type RedisServerHandle } from './support/redis-server.js';
+import { sharing } from './support/store-replicas.js';
 
 /**
  * Several stores in one process stand for replicas: each has its own client and its own breaker
@@ -40,7 +41,8 @@ describe('RedisStore', () => {
   const fail = (b: CircuitBreakerPolicy) => b.execute(() => Promise.reject(new Error('down'))).catch((e: unknown) => e);
   const succeed = (b: CircuitBreakerPolicy) => b.execute(() => Promise.resolve('ok'));
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  async function waitFor(check: () => boolean, timeoutMs = 1_000): Promise<number> {
+  /** Waits for `check`, generously: a loaded machine only makes these specs slower, never red. */
+  async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<number> {
     const start = Date.now();
     while (!check()) {
       if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
@@ -49,31 +51,56 @@ describe('RedisStore', () => {
     return Date.now() - start;
   }
 
+  async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+    const start = Date.now();
+    while (!(await check())) {
+      if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await sleep(5);
+    }
+  }
+
+  /** Runs `change`, then waits until `store` sent a batch and has its answer (the store's link counted one more success). */
+  async function synced(store: RedisStore, change: () => void): Promise<void> {
+    const before = store.link.breaker.snapshot().calls.success;
+    change();
+    await waitFor(() => store.link.breaker.snapshot().calls.success > before);
+  }
+
   beforeEach(() => {
     prefix = `store-spec-${process.pid}-${++seq}-${Date.now()}`;
   });
 
   it('opens every replica when the failures of all replicas together reach the threshold', async () => {
-    const a = breaker(replica());
-    const b = breaker(replica());
-    await sleep(20); // initial reads
+    const [s1, s2] = [replica(), replica()];
+    const a = breaker(s1);
+    const b = breaker(s2);
+    await sharing(s1, s2);
     await fail(a);
     await fail(a);
     await fail(b); // no replica has 3 failures of its own: only the cluster count can open them
-    const took = await waitFor(() => a.state === 'open' && b.state === 'open', 500);
-    expect(took).toBeLessThan(200);
+    await waitFor(() => a.state === 'open' && b.state === 'open');
     expect((await b.execute(() => 'never').catch((e: unknown) => e)) instanceof CircuitOpenError).toBe(true);
   });
 
   it('a success on any replica restarts the cluster-wide count of consecutive failures', async () => {
-    const a = breaker(replica());
-    const b = breaker(replica());
-    await sleep(20);
-    await fail(a);
-    await fail(a);
-    await sleep(20);
-    await succeed(b);
-    await sleep(20);
+    const [s1, s2] = [replica(), replica()];
+    const a = breaker(s1);
+    const b = breaker(s2);
+    await sharing(s1, s2);
+    const admin = new Redis(url);
+    const failures = async (): Promise<string | null> => {
+      const [key] = await admin.keys(`${prefix}:cb:*dep*`);
+      return key === undefined ? null : admin.hget(key, 'failures');
+    };
+    try {
+      await fail(a);
+      await fail(a);
+      await eventually(async () => (await failures()) === '2'); // both failures counted in Redis
+      await succeed(b);
+      await eventually(async () => (await failures()) === '0'); // and b's success
+    } finally {
+      admin.disconnect();
+    }
     await fail(a); // local 3 consecutive on a, but the cluster count restarted at b's success
     expect(a.state).toBe('open'); // a's own breaker still protects it
     await sleep(50);
@@ -81,8 +108,9 @@ describe('RedisStore', () => {
   });
 
   it('lets exactly one replica run the half-open trial; its success closes every replica', async () => {
-    const replicas = [breaker(replica()), breaker(replica()), breaker(replica())];
-    await sleep(20);
+    const stores = [replica(), replica(), replica()];
+    const replicas = stores.map((store) => breaker(store));
+    await sharing(...stores);
     for (let i = 0; i < 3; i++) await fail(replicas[0]!);
     await waitFor(() => replicas.every((r) => r.state === 'open'));
     await sleep(320);
@@ -98,7 +126,7 @@ describe('RedisStore', () => {
       return 'ok';
     };
     // Every replica keeps calling; only the lease holder's call reaches the dependency.
-    const deadline = Date.now() + 400;
+    const deadline = Date.now() + 10_000;
     const loops = replicas.map(async (r) => {
       while (Date.now() < deadline && !replicas.every((x) => x.state === 'closed')) {
         await r.execute(probe).catch(() => undefined);
@@ -113,27 +141,28 @@ describe('RedisStore', () => {
   });
 
   it("a failed trial re-opens every replica for a new recovery timeout", async () => {
-    const a = breaker(replica());
-    const b = breaker(replica());
-    await sleep(20);
+    const [s1, s2] = [replica(), replica()];
+    const a = breaker(s1);
+    const b = breaker(s2);
+    await sharing(s1, s2);
     for (let i = 0; i < 3; i++) await fail(a);
-    await waitFor(() => b.state === 'open');
+    await waitFor(() => a.state === 'open' && b.state === 'open');
     await sleep(320);
     // Ask on both until one gets the trial and fails it.
     const changes: string[] = [];
+    let halfOpenAt = 0;
     a.onStateChange((c) => changes.push(`a:${c.to}:${c.reason}`));
     b.onStateChange((c) => changes.push(`b:${c.to}:${c.reason}`));
+    for (const r of [a, b]) r.onStateChange((c) => void (c.to === 'half-open' && (halfOpenAt = Date.now())));
     await waitFor(() => {
       void fail(a);
       void fail(b);
       return changes.some((c) => c.endsWith('half-open:recovery-timeout'));
     });
     await waitFor(() => changes.some((c) => c.includes(':open:half-open-failure')));
-    await sleep(50);
-    expect(a.state).toBe('open');
-    expect(b.state).toBe('open');
+    // Both open again, dated from the re-opening (Redis' clock, to the millisecond): a whole new recovery timeout.
+    await waitFor(() => [a, b].every((r) => r.state === 'open' && r.snapshot().openedAt! >= halfOpenAt - 5));
     expect(changes.filter((c) => c.includes('half-open:recovery-timeout'))).toHaveLength(1);
-    expect(a.snapshot().nextAttemptAt! - Date.now()).toBeGreaterThan(150);
   });
 
   it('reading a breaker due a trial (state, snapshot, trialDue) never asks Redis for the lease: a replica with calls gets it', async () => {
@@ -154,7 +183,7 @@ describe('RedisStore', () => {
     expect(asked).not.toHaveBeenCalled();
     const inspector = new Redis(url);
     try {
-      expect(await inspector.exists(`${prefix}:cb:dep:trial`)).toBe(0);
+      expect(await inspector.exists(`${prefix}:cb:{dep}:trial`)).toBe(0);
     } finally {
       inspector.disconnect();
     }
@@ -193,26 +222,30 @@ describe('RedisStore', () => {
   });
 
   it('admin transitions on one replica reach every replica: forced-open, disabled, reset', async () => {
-    const a = breaker(replica());
-    const b = breaker(replica());
-    const c = breaker(replica());
-    await sleep(20);
+    const stores = [replica(), replica(), replica()];
+    const [a, b, c] = stores.map((store) => breaker(store)) as [CircuitBreakerPolicy, CircuitBreakerPolicy, CircuitBreakerPolicy];
+    await sharing(...stores);
     a.forceOpen();
-    expect(await waitFor(() => b.state === 'forced-open' && c.state === 'forced-open', 500)).toBeLessThan(100);
+    await waitFor(() => b.state === 'forced-open' && c.state === 'forced-open');
     b.disable();
-    await waitFor(() => a.state === 'disabled' && c.state === 'disabled', 500);
+    await waitFor(() => a.state === 'disabled' && c.state === 'disabled');
     c.reset();
-    await waitFor(() => a.state === 'closed' && b.state === 'closed', 500);
+    await waitFor(() => a.state === 'closed' && b.state === 'closed');
   });
 
   it('a replica that starts while the cluster breaker is open starts open, dated from the cluster', async () => {
-    const a = breaker(replica());
-    await sleep(20);
+    const [s1, s2] = [replica(), replica()];
+    const a = breaker(s1, 'dep', { recoveryTimeout: 60_000 });
+    const b = breaker(s2, 'dep', { recoveryTimeout: 60_000 });
+    await sharing(s1, s2);
     for (let i = 0; i < 3; i++) await fail(a);
-    await sleep(30);
-    const late = breaker(replica());
-    await waitFor(() => late.state === 'open', 500);
-    expect(Math.abs(late.snapshot().openedAt! - a.snapshot().openedAt!)).toBeLessThan(50);
+    await waitFor(() => b.state === 'open'); // the cluster has opened
+    const openedAt = b.snapshot().openedAt!;
+    await sleep(1_000);
+    const late = breaker(replica(), 'dep', { recoveryTimeout: 60_000 });
+    await waitFor(() => late.state === 'open');
+    // Dated from the cluster's opening, a second before it started; not from its own start.
+    expect(Math.abs(late.snapshot().openedAt! - openedAt)).toBeLessThan(500);
   });
 
   it('keeps per-key breakers apart: one key open, the same name with another key closed', async () => {
@@ -221,7 +254,7 @@ describe('RedisStore', () => {
     const acme1 = breaker(s1, 'partner-api', { key: 'acme' });
     const acme2 = breaker(s2, 'partner-api', { key: 'acme' });
     const globex2 = breaker(s2, 'partner-api', { key: 'globex:eu' });
-    await sleep(20);
+    await sharing(s1, s2);
     for (let i = 0; i < 3; i++) await fail(acme1);
     await waitFor(() => acme2.state === 'open');
     await sleep(30);
@@ -234,20 +267,21 @@ describe('RedisStore', () => {
   it('shares a retry budget: retries beyond the fleet share are refused', async () => {
     const s1 = replica({ retryBudget: { ratio: 0.1, minRetriesPerSecond: 0, maxTokens: 5 } });
     const s2 = replica({ retryBudget: { ratio: 0.1, minRetriesPerSecond: 0, maxTokens: 5 } });
+    await sharing(s1, s2);
     const b1 = s1.retryBudget('flaky')!;
     const b2 = s2.retryBudget('flaky')!;
     expect(s1.retryBudget('flaky')).toBe(b1);
     let granted = 0;
-    for (let i = 0; i < 5; i++) if (b1.tryRetry()) granted++;
+    await synced(s1, () => {
+      for (let i = 0; i < 5; i++) if (b1.tryRetry()) granted++;
+    }); // the fleet bucket is empty
     expect(granted).toBe(5);
-    await sleep(30); // batch sent: the fleet bucket is empty
-    b2.recordCall(); // replica 2's next sync learns the fleet's balance
-    await sleep(30);
+    await synced(s2, () => b2.recordCall()); // replica 2's sync learns the fleet's balance
     expect(b2.tryRetry()).toBe(false);
-    for (let i = 0; i < 20; i++) b2.recordCall(); // 20 calls = 2 tokens for the fleet
-    await sleep(30);
-    b1.recordCall();
-    await sleep(30);
+    await synced(s2, () => {
+      for (let i = 0; i < 20; i++) b2.recordCall(); // 20 calls = 2 tokens for the fleet
+    });
+    await synced(s1, () => b1.recordCall());
     let again = 0;
     for (let i = 0; i < 5; i++) if (b1.tryRetry()) again++;
     expect(again).toBe(2);
@@ -277,65 +311,60 @@ describe('RedisStore', () => {
       await server.stop();
     });
 
-    it('no call fails or waits because of Redis; the breakers are local-only, logged once; resynced when it returns', async () => {
+    it('no call fails because of Redis; the breakers are local-only, logged once; resynced when it returns', async () => {
       const warnings: string[] = [];
       const logs: string[] = [];
       const logger = { log: (m: string) => logs.push(m), warn: (m: string) => warnings.push(m) };
       const s1 = replica({ logger, redisRecoveryTimeout: 200, commandTimeoutMs: 400 }, server.url);
       const s2 = replica({ logger: quietLogger, redisRecoveryTimeout: 200, commandTimeoutMs: 400 }, server.url);
       const a = breaker(s1, 'dep', { recoveryTimeout: 60_000 });
-      const b = breaker(s2, 'dep', { recoveryTimeout: 60_000 });
-      await sleep(30);
+      const b = breaker(s2, 'dep', { recoveryTimeout: 60_000, failureThreshold: 1_000 });
+      await sharing(s1, s2);
       await server.kill();
-      let slowest = 0;
-      for (let i = 0; i < 200; i++) {
-        const start = performance.now();
+      for (let i = 0; i < 100; i++) {
         expect(await succeed(a)).toBe('ok');
-        await fail(b).then(() => undefined);
-        await b.execute(() => 'ok').catch(() => undefined);
-        slowest = Math.max(slowest, performance.now() - start);
+        expect(await fail(b)).toEqual(new Error('down')); // the call's own outcome, nothing from Redis
+        expect(await b.execute(() => 'ok')).toBe('ok');
         await sleep(1);
       }
-      expect(slowest).toBeLessThan(200); // no call waited for a Redis timeout (400 ms here)
-      await waitFor(() => !s1.connected, 2_000);
+      await waitFor(() => !s1.connected && warnings.length > 0);
       expect(warnings.filter((w) => w.includes('local-only'))).toHaveLength(1);
       // Local breakers still work: three local failures open a's breaker.
       for (let i = 0; i < 3; i++) await fail(a);
       expect(a.state).toBe('open');
       a.reset();
       await server.restart();
-      // The next calls after the store's recovery timeout find Redis again.
-      await waitFor(() => {
-        void succeed(a);
-        void succeed(b);
-        return s1.connected && s2.connected;
-      }, 5_000);
-      expect(logs.some((l) => l.includes('reachable again'))).toBe(true);
-      await sleep(50);
+      await sharing(s1, s2);
+      expect(logs.filter((l) => l.includes('reachable again'))).toHaveLength(1);
       a.forceOpen();
-      await waitFor(() => b.state === 'forced-open', 1_000);
+      await waitFor(() => b.state === 'forced-open');
     });
 
-    it('a slow Redis (every command stalled) costs no call any time: Redis calls time out, the store goes local-only, then comes back', async () => {
+    it('a stalled Redis costs no call any time: every call ends while Redis answers nothing; the store goes local-only, then comes back', async () => {
       const warnings: string[] = [];
       const s1 = replica({ redisRecoveryTimeout: 200, commandTimeoutMs: 300, logger: { log: () => undefined, warn: (m: string) => warnings.push(m) } }, server.url);
       const a = breaker(s1, 'slow-dep');
-      await sleep(30);
+      await sharing(s1);
       const admin = new Redis(server.url);
-      await admin.call('CLIENT', 'PAUSE', '2500', 'ALL');
-      let slowest = 0;
-      for (let i = 0; i < 120; i++) {
-        const start = performance.now();
-        await fail(a); // failures are sent at once: each batch waits on the stalled Redis
-        a.reset();
-        slowest = Math.max(slowest, performance.now() - start);
-        await sleep(10);
+      const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))![1]);
+      process.kill(pid, 'SIGSTOP'); // Redis hangs: connections stay open, nothing is answered
+      try {
+        let answered = false;
+        void admin.ping().then(() => (answered = true));
+        for (let i = 0; i < 100; i++) {
+          expect(await fail(a)).toEqual(new Error('down')); // failures are sent at once: each batch waits on the stalled Redis
+          a.reset();
+          await sleep(1);
+        }
+        // Every call above ended while Redis had not answered anything: none of them waited for it.
+        expect(answered).toBe(false);
+        await waitFor(() => !s1.connected && warnings.length > 0);
+        expect(warnings.filter((w) => w.includes('local-only'))).toHaveLength(1);
+        a.forceOpen(); // nothing here needs the dependency; the store's own probe finds Redis again
+      } finally {
+        process.kill(pid, 'SIGCONT');
       }
-      expect(slowest).toBeLessThan(150); // a call waiting on Redis would take the 300 ms timeout
-      expect(s1.connected).toBe(false);
-      expect(warnings.filter((w) => w.includes('local-only'))).toHaveLength(1);
-      a.forceOpen(); // nothing here needs the dependency; the store's own probe finds Redis again
-      await waitFor(() => s1.connected, 5_000);
+      await waitFor(() => s1.connected);
       admin.disconnect();
     });
 
@@ -344,7 +373,7 @@ describe('RedisStore', () => {
       const s2 = replica({ redisRecoveryTimeout: 200 }, server.url);
       const a = breaker(s1, 'idle-dep');
       const b = breaker(s2, 'idle-dep');
-      await sleep(30);
+      await sharing(s1, s2);
       await server.kill();
       // Traffic on s1 makes its store notice the outage (local-only), then s1 goes idle.
       for (let i = 0; i < 5; i++) {
@@ -355,7 +384,7 @@ describe('RedisStore', () => {
       a.forceOpen(); // cannot reach the cluster now
       await sleep(50);
       await server.restart();
-      await waitFor(() => b.state === 'forced-open', 5_000);
+      await waitFor(() => b.state === 'forced-open');
       expect(s1.connected).toBe(true);
     });
   });

@@ -1,8 +1,9 @@
-import type { CircuitBreakerSnapshot, CircuitBreakerState, KeyedCircuitBreakers } from '@bulwark/core';
+import type { CircuitBreakerSnapshot, CircuitBreakerState, KeyedCircuitBreakers, ResilienceStoreStatus } from '@bulwark/core';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
+import { ResilienceStoreBinding } from '../store/resilience-store.binding.js';
 import { keyedCircuitBreakerSnapshot, type KeyStateCounts } from './keyed-circuit-breaker-snapshot.js';
 
 export type ResilienceHealthStatus = 'up' | 'degraded' | 'down';
@@ -30,11 +31,18 @@ export interface CircuitBreakerHealth {
 export interface ResilienceHealthReport {
   status: ResilienceHealthStatus;
   circuitBreakers: Record<string, CircuitBreakerHealth>;
+  /**
+   * With a shared store (`store` option) that reports it: whether sharing works right now. Not
+   * part of `status`: a store that cannot reach its backend leaves every breaker deciding locally,
+   * which is no reason to restart the pod.
+   */
+  store?: ResilienceStoreStatus;
 }
 
 /**
  * Builds the health report from the breakers' snapshots: `up` when every breaker is closed or
- * disabled, `degraded` when any is not, `down` when a critical breaker is open or forced open.
+ * disabled, `degraded` when any is not, `down` when a critical breaker is open or forced open;
+ * with a store, what it says about sharing (`store`), which never changes `status`.
  * A family of per-key breakers counts as each of its keys (its entry carries the most severe).
  * Only states, counts and times: never error messages, stacks or option values. Reading is all it
  * does: a breaker due a trial stays `open` (with `nextAttemptAt` in the past) until a call comes.
@@ -45,6 +53,7 @@ export class ResilienceHealthService {
 
   constructor(
     private readonly circuitBreakers: CircuitBreakerRegistry,
+    private readonly storeBinding: ResilienceStoreBinding,
     @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
   ) {
     this.exposeKeys = options.exposeKeys === true;
@@ -54,7 +63,11 @@ export class ResilienceHealthService {
     const circuitBreakers: Record<string, CircuitBreakerHealth> = {};
     for (const snapshot of this.circuitBreakers.snapshots()) circuitBreakers[snapshot.name] = circuitBreakerHealth(snapshot);
     for (const family of this.circuitBreakers.families()) circuitBreakers[family.name] = keyedCircuitBreakerHealth(family, this.exposeKeys);
-    return { status: healthStatus(Object.values(circuitBreakers)), circuitBreakers };
+    const status = healthStatus(Object.values(circuitBreakers));
+    const store = this.storeBinding.store;
+    if (typeof store?.status !== 'function') return { status, circuitBreakers };
+    const { connected, subscribed } = store.status();
+    return { status, circuitBreakers, store: { connected: connected === true, subscribed: subscribed === true } };
   }
 
   /** One breaker's entry (a family's, with its keys), or undefined for an unknown name. */

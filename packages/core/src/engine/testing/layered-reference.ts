@@ -4,6 +4,7 @@ import { invoke } from '../../policy/invoke.js';
 import type { Operation } from '../../policy/policy.interface.js';
 import { recordBudgetCall } from '../../retry/retry-budget-call.js';
 import type { BreakerStage, BulkheadStage, FallbackStage, RetryStage, TimeoutStage } from '../pipeline-stages.js';
+import type { DeadlineEntry } from '../../timeout/deadline-queue.js';
 
 /** The stages of a stack, any of them absent. */
 export interface ReferenceStages {
@@ -98,16 +99,24 @@ function timeoutLayer(timeout: TimeoutStage, next: Layer): Layer {
       const end = (): boolean => {
         if (done) return false;
         done = true;
-        if (timer !== undefined) timeout.clock.clearTimeout(timer);
+        if (entry !== undefined) timeout.queue.settle(entry);
         stopFollowing();
         child.dispose();
         return true;
       };
-      const timer = inherited
+      // The policy's own deadline queue, not a timer of its own: deadlines due at the same instant
+      // as another timer then fire in the same order as the engine's (ties are otherwise arbitrary).
+      const entry: DeadlineEntry | undefined = inherited
         ? undefined
-        : timeout.clock.setTimeout(() => {
-            if (end()) reject(timeout.expire(child, context));
-          }, own - timeout.clock.now());
+        : {
+            deadline: own,
+            settled: false,
+            queueSlot: 0,
+            expire: () => {
+              if (end()) reject(timeout.expire(child, context));
+            },
+          };
+      if (entry !== undefined) timeout.queue.add(entry);
       const stopFollowing = child.onAbort((reason) => {
         if (end()) reject(reason);
       });
