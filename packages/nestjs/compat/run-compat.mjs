@@ -5,6 +5,8 @@
 // (Nest 11 / Nest 12, ESM / CommonJS app) installs the tarballs into a throwaway app in a fresh
 // temp dir, exactly as a user would from the registry, and runs a plain-JavaScript app against
 // them (compat/app/main.mjs or main.cjs, with the shared compat/app/checks.cjs). One line per variant, then `N passed, N failed`.
+// Beside the variants: @bulwark/core installed alone (no rxjs), and installed twice (one warning,
+// BULWARK_DUPLICATE_CORE); no variant app may print that warning.
 //
 // Usage: node compat/run-compat.mjs [--skip-build] [--keep] [--only id,id] [--concurrency N] [--cache DIR]
 //   --skip-build     pack the existing dist/ folders (they must exist)
@@ -27,6 +29,7 @@ const REDIS_DIR = join(REPO_ROOT, 'packages/redis');
 const BUILD_TIMEOUT_MS = 180_000;
 const INSTALL_TIMEOUT_MS = 240_000;
 const APP_TIMEOUT_MS = 60_000;
+const DUPLICATE_CORE = 'BULWARK_DUPLICATE_CORE';
 
 const VARIANTS = [
   { id: 'nest11-esm', nest: 11, type: 'module', app: 'main.mjs' },
@@ -113,6 +116,7 @@ async function main() {
   // 2. install every variant (in parallel, one shared npm cache), then 3. run the apps one by one
   const results = new Map();
   const coreAlone = checkCoreAlone(tarballs);
+  const twoCores = checkTwoCores(tarballs);
   await pool(selected, concurrency, async (variant) => {
     results.set(variant.id, await install(variant, tarballs));
   });
@@ -126,6 +130,9 @@ async function main() {
   const alone = await coreAlone;
   if (alone.ok) console.log(`core-without-rxjs ok (installed ${seconds(alone.installMs)})`);
   else console.log(`core-without-rxjs FAILED: ${alone.reason}${alone.output ? `\n${indent(alone.output)}` : ''}`);
+  const twice = await twoCores;
+  if (twice.ok) console.log(`core-installed-twice ok: one ${DUPLICATE_CORE} warning (installed ${seconds(twice.installMs)})`);
+  else console.log(`core-installed-twice FAILED: ${twice.reason}${twice.output ? `\n${indent(twice.output)}` : ''}`);
   for (const variant of selected) {
     const r = results.get(variant.id);
     const times = `installed ${seconds(r.installMs)}${r.runMs === undefined ? '' : `, ran ${seconds(r.runMs)}`}`;
@@ -139,7 +146,7 @@ async function main() {
   }
   progress(`total ${seconds(performance.now() - started)}${args.keep ? `; kept ${workDir}` : ''}`);
   console.log(`${passed} passed, ${selected.length - passed} failed`);
-  process.exitCode = passed === selected.length && alone.ok ? 0 : 1;
+  process.exitCode = passed === selected.length && alone.ok && twice.ok ? 0 : 1;
 }
 
 /**
@@ -162,6 +169,38 @@ async function checkCoreAlone(tarballs) {
   ].join('\n');
   const load = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, timeoutMs: APP_TIMEOUT_MS });
   if (load.code !== 0 || load.stdout.trim() !== 'function ok') return { ok: false, installMs: npm.ms, reason: `loading it failed (exit ${load.code})`, output: load.output };
+  return { ok: true, installMs: npm.ms };
+}
+
+/**
+ * `@bulwark/core` installed twice in one app (the tarball under its own name and under an alias: one
+ * version under two paths, as a stray nested copy would be): loading both, from `import` and from
+ * `require`, prints one BULWARK_DUPLICATE_CORE warning naming both paths.
+ */
+async function checkTwoCores(tarballs) {
+  const dir = join(workDir, 'core-twice');
+  mkdirSync(dir, { recursive: true });
+  const tarball = `file:${tarballs['@bulwark/core']}`;
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'core-twice', private: true, type: 'module', dependencies: { '@bulwark/core': tarball, 'bulwark-core-copy': tarball } }, null, 2)}\n`);
+  const npm = await run('npm', ['install', '--no-audit', '--no-fund', '--cache', cacheDir], { cwd: dir, timeoutMs: INSTALL_TIMEOUT_MS });
+  if (npm.code !== 0) return { ok: false, reason: `npm install exited ${npm.code}`, output: npm.output };
+  const script = [
+    "const seen = [];",
+    `process.on('warning', (warning) => { if (warning.code === '${DUPLICATE_CORE}') seen.push(warning.message); });`,
+    "await import('@bulwark/core');",
+    "const { createRequire } = await import('node:module');",
+    "createRequire(import.meta.url)('@bulwark/core');",
+    "createRequire(import.meta.url)('bulwark-core-copy');",
+    "await new Promise((resolve) => setImmediate(resolve));",
+    "console.log(JSON.stringify(seen));",
+  ].join('\n');
+  const load = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, timeoutMs: APP_TIMEOUT_MS });
+  const result = { ok: false, installMs: npm.ms, output: load.output };
+  if (load.code !== 0) return { ...result, reason: `loading both copies failed (exit ${load.code})` };
+  const warnings = readJsonText(load.stdout.trim().split('\n').at(-1));
+  if (!Array.isArray(warnings) || warnings.length !== 1) return { ...result, reason: `expected one ${DUPLICATE_CORE} warning, got ${Array.isArray(warnings) ? warnings.length : 'none'}` };
+  const named = [join(dir, 'node_modules/@bulwark/core'), join(dir, 'node_modules/bulwark-core-copy')].every((path) => warnings[0].includes(path));
+  if (!named) return { ...result, reason: 'the warning does not name both copies' };
   return { ok: true, installMs: npm.ms };
 }
 
@@ -222,6 +261,9 @@ async function runApp(variant, installed) {
     const lastLine = app.output.trim().split('\n').findLast((line) => line.startsWith('CHECK FAILED:'));
     const reason = app.timedOut ? `app timed out after ${APP_TIMEOUT_MS / 1000} s` : lastLine ?? `app exited ${app.code ?? app.signal}`;
     return { ok: false, runMs: app.ms, reason, output: app.output };
+  }
+  if (app.output.includes(DUPLICATE_CORE)) {
+    return { ok: false, runMs: app.ms, reason: `the app warned about a second copy of @bulwark/core (${DUPLICATE_CORE}), with one installed`, output: app.output };
   }
   const lifetime = await checkLifetime(variant, installed.dir);
   return { ok: lifetime === undefined, runMs: app.ms, reason: lifetime?.reason, output: lifetime?.output };
@@ -360,6 +402,14 @@ function cleanUp() {
 }
 
 // ---- small helpers -----------------------------------------------------------------------------
+
+function readJsonText(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 function readJson(file) {
   try {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExecutionScope } from './execution-scope.js';
+import '../runtime/single-copy.check.js'; // one copy of this storage per process: warns when a second copy loads
 
 // Context, not policy state: each async call chain sees its own scope, so two applications in one
 // process never observe each other's calls through it. Entered only by calls that carry a
