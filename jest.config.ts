@@ -15,6 +15,8 @@ const config: Config = {
     '^@bulwark/core$': '<rootDir>/packages/core/src/index.ts',
     '^@bulwark/core/rxjs$': '<rootDir>/packages/core/src/rxjs/index.ts',
     '^@bulwark/http$': '<rootDir>/packages/http/src/index.ts',
+    '^@bulwark/http/axios$': '<rootDir>/packages/http/src/axios/index.ts',
+    '^@bulwark/http/nestjs$': '<rootDir>/packages/http/src/nestjs/index.ts',
     '^@bulwark/local-cluster$': '<rootDir>/packages/local-cluster/src/index.ts',
     '^@bulwark/nestjs$': '<rootDir>/packages/nestjs/src/index.ts',
     '^@bulwark/redis$': '<rootDir>/packages/redis/src/index.ts',

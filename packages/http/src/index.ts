@@ -1,9 +1,11 @@
 // Public API of @bulwark/http. Everything not exported here is internal.
 export { resilientFetch } from './fetch/resilient-fetch.js';
 export type { ResilientFetch, ResilientRequestInit } from './fetch/resilient-fetch.js';
-export { HttpResilience } from './client/http-resilience.js';
+export { createHttpPolicies, HttpRequestPolicy } from './policies/http-policies.js';
+export type { HttpPolicies, HttpRequestDescription } from './policies/http-policies.js';
+export { HttpResilience, httpCircuitBreakerOptions } from './client/http-resilience.js';
 export type { HttpAttempt, HttpRequestInfo, SendAttempt } from './client/http-resilience.js';
-export { isFailureStatus, isIdempotentRequest, isReadRequest } from './classify/http-classification.js';
+export { isFailureAnswer, isFailureStatus, isIdempotentRequest, isReadRequest, statusOf } from './classify/http-classification.js';
 export {
   DEFAULT_DEADLINE_HEADER,
   DEFAULT_DEADLINE_MARGIN_MS,

@@ -28,3 +28,15 @@ export function isReadRequest(method: string): boolean {
   const upper = method.toUpperCase();
   return upper === 'GET' || upper === 'HEAD';
 }
+
+/** The status of an answer (`{ status }`: a fetch `Response`, an axios response), if it has one. */
+export function statusOf(answer: unknown): number | undefined {
+  const status = (answer as { status?: unknown } | null | undefined)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** An answer with a failure status: retried (if idempotent) and counted against the breaker. */
+export function isFailureAnswer(answer: unknown): boolean {
+  const status = statusOf(answer);
+  return status !== undefined && isFailureStatus(status);
+}

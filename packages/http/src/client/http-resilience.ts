@@ -7,12 +7,14 @@ import {
   systemClock,
   TimeoutError,
   TimeoutPolicy,
+  type CircuitBreakerOptions,
   type Clock,
   type ExecutionContext,
+  type Operation,
   type TimerHandle,
   type ResiliencePolicy,
 } from '@bulwark/core';
-import { isFailureStatus, isIdempotentRequest, isReadRequest } from '../classify/http-classification.js';
+import { isFailureAnswer, isFailureStatus, isIdempotentRequest, isReadRequest, statusOf } from '../classify/http-classification.js';
 import { LatencyWindow } from '../latency/latency-window.js';
 import {
   DEFAULT_DEADLINE_HEADER,
@@ -76,27 +78,20 @@ export class HttpResilience {
   private readonly policiesOf: (origin: string) => OriginPolicies;
 
   constructor(options: HttpResilienceOptions = {}) {
-    validateHttpResilienceOptions(options);
-    this.name = options.name ?? 'http';
+    this.name = typeof options?.name === 'string' && options.name !== '' ? options.name : 'http';
+    validateHttpResilienceOptions(options, this.name);
     this.clock = options.clock ?? systemClock;
     const clock = this.clock;
     this.totalTimeout = new TimeoutPolicy({ name: this.name, duration: options.timeout ?? DEFAULT_HTTP_TIMEOUT_MS, clock });
     this.attemptTimeout = new TimeoutPolicy({ name: `${this.name}:attempt`, duration: options.attemptTimeout ?? DEFAULT_HTTP_ATTEMPT_TIMEOUT_MS, clock });
     const retryOptions = options.retry;
+    const isFailure = httpFailureClassifier(this.name);
     this.retry =
-      retryOptions === false
-        ? undefined
-        : new RetryPolicy({ name: this.name, clock, retryOn: (error) => this.isFailure(error), retryOnResult: isFailureAnswer, ...retryOptions });
+      retryOptions === false ? undefined : new RetryPolicy({ name: this.name, clock, retryOn: isFailure, retryOnResult: isFailureAnswer, ...retryOptions });
     if (options.circuitBreakers !== undefined) {
       this.breakers = options.circuitBreakers;
     } else if (options.circuitBreaker !== false) {
-      this.breakers = KeyedCircuitBreakers.fromOptions({
-        isFailure: (error: unknown) => this.isFailure(error),
-        isFailureResult: isFailureAnswer,
-        ...options.circuitBreaker,
-        name: this.name,
-        clock,
-      });
+      this.breakers = KeyedCircuitBreakers.fromOptions({ ...httpCircuitBreakerOptions(options), name: this.name, clock });
     }
     const deadline = options.deadline;
     this.deadlineHeader = deadline === false ? undefined : (deadline?.header ?? DEFAULT_DEADLINE_HEADER).toLowerCase();
@@ -112,19 +107,35 @@ export class HttpResilience {
    * so its body is released and its socket reused. `signal` is the caller's.
    */
   execute<R>(request: HttpRequestInfo, send: SendAttempt<R>, discard: (answer: R) => void, signal?: AbortSignal, overrides: HttpRequestResilience = {}): Promise<R> {
-    let origin: string;
+    let policies: OriginPolicies;
+    let total: TimeoutPolicy;
     try {
-      origin = new URL(request.url).origin;
+      policies = this.policiesOf(new URL(request.url).origin);
+      // A request's own budget is checked as the client's is (a bad one rejects, naming the field).
+      total = overrides.timeout === undefined ? this.totalTimeout : new TimeoutPolicy({ name: this.name, duration: overrides.timeout, clock: this.clock, validationPath: 'resilience.timeout' });
     } catch (error) {
       return Promise.reject(error);
     }
-    const policies = this.policiesOf(origin);
     const retried = overrides.retry ?? isIdempotentRequest(request.method, request.hasIdempotencyKey, request.replayableBody);
     const hedged = this.hedgeDelay !== undefined && (overrides.hedging ?? true) && isReadRequest(request.method) && request.replayableBody;
     const attempts = new RequestAttempts(this, send, discard, hedged ? policies.latency : undefined, hedged ? this.hedgeDelayFor(policies.latency) : undefined);
     const policy = retried ? policies.retried : policies.once;
-    const total = overrides.timeout === undefined ? this.totalTimeout : new TimeoutPolicy({ name: this.name, duration: overrides.timeout, clock: this.clock });
     return total.execute((context) => policy.run(attempts.attempt, context as ExecutionScope), signal).finally(() => attempts.done());
+  }
+
+  /**
+   * @internal Runs `operation` as the attempts of `request` within `scope` (the plain-policies
+   * form): no hedging, no discarding (the caller's client owns its answers).
+   */
+  run<T>(request: HttpRequestInfo, operation: Operation<T>, scope: ExecutionScope): Promise<T> {
+    let policies: OriginPolicies;
+    try {
+      policies = this.policiesOf(new URL(request.url).origin);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const policy = isIdempotentRequest(request.method, request.hasIdempotencyKey, request.replayableBody) ? policies.retried : policies.once;
+    return this.totalTimeout.run((context) => policy.run(operation, context as ExecutionScope), scope);
   }
 
   /** @internal The deadline header of an attempt with `context`'s deadline, or undefined (none to send). */
@@ -152,16 +163,6 @@ export class HttpResilience {
   /** @internal */
   clearTimer(timer: TimerHandle): void {
     this.clock.clearTimeout(timer);
-  }
-
-  /**
-   * A network error, a failed status, or the attempt's own timeout is the dependency's failure. A
-   * timeout of the request's budget (or the caller's) is not: the caller ran out of time.
-   */
-  private isFailure(error: unknown): boolean {
-    if (error instanceof TimeoutError) return error.policyName === this.attemptTimeout.name;
-    const status = statusOf((error as { response?: unknown } | null)?.response);
-    return status === undefined || isFailureStatus(status);
   }
 
   private build(breaker: CircuitBreakerPolicy | undefined): OriginPolicies {
@@ -194,15 +195,28 @@ export class HttpResilience {
   }
 }
 
-/** A status the HTTP way: a failure answer is retried (if idempotent) and counts against the breaker. */
-function isFailureAnswer(answer: unknown): boolean {
-  const status = statusOf(answer);
-  return status !== undefined && isFailureStatus(status);
+/**
+ * The options of a client's per-origin breakers: `circuitBreaker` as given, judging outcomes the
+ * HTTP way unless it says otherwise (`isFailure`, `isFailureResult`). For a family created
+ * elsewhere (Nest's registry) that `circuitBreakers` then hands to the client.
+ */
+export function httpCircuitBreakerOptions(options: Pick<HttpResilienceOptions, 'name' | 'circuitBreaker'> = {}): CircuitBreakerOptions {
+  return { isFailure: httpFailureClassifier(options.name ?? 'http'), isFailureResult: isFailureAnswer, ...(options.circuitBreaker || {}) };
 }
 
-function statusOf(answer: unknown): number | undefined {
-  const status = (answer as { status?: unknown } | null | undefined)?.status;
-  return typeof status === 'number' ? status : undefined;
+/**
+ * Of client `name`: a network error, a failed status (an error carrying its `response`), or the
+ * attempt's own timeout is the dependency's failure. A timeout of the request's budget (or the
+ * caller's) is not: the caller ran out of time, and a client sending tiny budgets must not open
+ * the breaker.
+ */
+function httpFailureClassifier(name: string): (error: unknown) => boolean {
+  const attemptTimeoutName = `${name}:attempt`;
+  return (error) => {
+    if (error instanceof TimeoutError) return error.policyName === attemptTimeoutName;
+    const status = statusOf((error as { response?: unknown } | null)?.response);
+    return status === undefined || isFailureStatus(status);
+  };
 }
 
 /**
