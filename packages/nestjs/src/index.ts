@@ -35,7 +35,8 @@ export { ResilienceErrorInterceptor } from './errors/resilience-error.intercepto
 export { isClientError } from './errors/client-error.classifier.js';
 export { ResilienceEventBus, RECENT_EVENTS } from './events/resilience-event-bus.js';
 export type { ResilienceEvent, ResilienceEventType } from './events/resilience-event.interface.js';
-export type { ResilienceAdminAction, ResilienceAdminOptions } from './live/live-options.interface.js';
+export type { ResilienceAdminAction, ResilienceAdminOptions } from './admin/admin-options.interface.js';
+export type { ResilienceLiveOptions } from './live/live-options.interface.js';
 export type { DashboardCircuitBreaker, ResilienceDashboardData } from './live/dashboard-data.js';
 export { FallbackRegistry } from './registries/fallback.registry.js';
 export type {

@@ -6,10 +6,10 @@ import {
   validateTimeoutOptions,
 } from '@bulwark/core';
 import type { ResilienceModuleOptions } from './resilience-options.interface.js';
-import { LIVE_OPTION_KEYS, validateLiveOptions } from '../live/validate-live-options.js';
+import { LIVE_OPTION_KEYS, validateLiveOptions } from './validate-live-options.js';
 import { OBSERVABILITY_OPTION_KEYS, validateObservabilityOptions } from '../observability/validate-observability-options.js';
 
-const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'openApi', 'exposeKeys', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
+const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'isGlobal', 'health', 'openApi', 'exposeKeys', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
 const STORE_METHODS = ['attachCircuitBreaker', 'detachCircuitBreaker', 'close'];
 const DEFAULT_KEYS = ['circuitBreaker', 'retry', 'timeout', 'bulkhead'];
 
@@ -46,6 +46,7 @@ export function validateResilienceOptions(options: unknown): asserts options is 
   eachNamed(record, 'timeouts', validateTimeoutOptions);
   eachNamed(record, 'bulkheads', validateBulkheadOptions);
   checkFlag('strict', record['strict']);
+  checkFlag('isGlobal', record['isGlobal']);
   checkFlag('exposeKeys', record['exposeKeys']);
   checkErrorMapping(record['errorMapping']);
   checkFlag('openApi', record['openApi']);
