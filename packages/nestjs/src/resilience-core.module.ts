@@ -8,6 +8,7 @@ import { ResilienceEventBus } from './events/resilience-event-bus.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 import { ResilienceHealthService } from './health/resilience-health.service.js';
 import { CircuitBreakerLogger } from './observability/logging/circuit-breaker.logger.js';
+import { ApplicationPipelines } from './pipeline/instance-pipelines.js';
 import { PipelineFactory } from './pipeline/pipeline.factory.js';
 import { BulkheadRegistry } from './registries/bulkhead.registry.js';
 import { CircuitBreakerRegistry } from './registries/circuit-breaker.registry.js';
@@ -19,8 +20,11 @@ import { ResilienceStoreBinding } from './store/resilience-store.binding.js';
 
 const REGISTRIES = [CircuitBreakerRegistry, RetryRegistry, TimeoutRegistry, BulkheadRegistry, FallbackRegistry];
 
-/** What `ResilienceModule` makes injectable (and what its feature modules use). */
-const EXPORTS = [...REGISTRIES, RESILIENCE_OPTIONS, ResilienceHealthService, ResilienceHealthIndicator, ResilienceEventBus];
+/**
+ * What `ResilienceModule` makes injectable (and what its feature modules use). `ApplicationPipelines`
+ * is internal: Nest injects it into the instances of decorated classes.
+ */
+const EXPORTS = [...REGISTRIES, RESILIENCE_OPTIONS, ResilienceHealthService, ResilienceHealthIndicator, ResilienceEventBus, ApplicationPipelines];
 
 /**
  * The engine behind the decorators, the registries, health, error mapping and transition logs:
@@ -57,6 +61,7 @@ export function defineCoreModule(definition: CoreDefinition): DynamicModule {
       ResilienceStoreBinding,
       ResilienceEventBus,
       PipelineFactory,
+      ApplicationPipelines,
       ResilienceExplorer,
       ResilienceHealthService,
       ResilienceHealthIndicator,

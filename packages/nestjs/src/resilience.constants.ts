@@ -10,6 +10,9 @@ export const RESILIENCE_WRAPPER = 'bulwark:wrapper';
 /** Own property of a discovered instance holding its per-application method pipelines. */
 export const INSTANCE_PIPELINES = Symbol('bulwark:pipelines');
 
+/** Property of a decorated class's instances into which Nest injects their application's pipelines. */
+export const INSTANCE_APPLICATION = Symbol('bulwark:application');
+
 /** Default timeout for `@Timeout()` without arguments: the article's rule for external calls. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 

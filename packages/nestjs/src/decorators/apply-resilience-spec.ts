@@ -1,5 +1,6 @@
 import { RESILIENCE_METADATA } from '../resilience.constants.js';
 import { DECORATOR_NAMES, type ResilienceSpecs, type SpecKind } from './resilience-spec.interface.js';
+import { injectApplicationPipelines } from '../pipeline/instance-pipelines.js';
 import { wrapMethod } from './wrap-method.js';
 
 type AnyMethod = (...args: unknown[]) => unknown;
@@ -54,6 +55,8 @@ function applyToMethod(target: object, key: string | symbol, descriptor: Propert
   // then only the metadata grows, and the inner wrapper runs the (complete) pipeline.
   if (existing === undefined) descriptor.value = wrapMethod(descriptor.value as AnyMethod, key);
   Reflect.defineMetadata(RESILIENCE_METADATA, { ...existing, [kind]: spec }, descriptor.value);
+  // Static methods have no instances (and are not discovered).
+  if (typeof target === 'object') injectApplicationPipelines(target);
 }
 
 /**
@@ -68,6 +71,7 @@ function applyToClass(cls: AnyMethod, kind: SpecKind, spec: unknown): void {
   if (classSpecs?.[kind] !== undefined) throw new TypeError(`${DECORATOR_NAMES[kind]} is applied twice to class ${cls.name}`);
   Reflect.defineMetadata(RESILIENCE_METADATA, { ...classSpecs, [kind]: spec }, cls);
   const proto = cls.prototype as Record<string | symbol, unknown>;
+  injectApplicationPipelines(proto);
   const fallbackTargets = fallbackMethodNames(cls, proto);
   for (const key of Reflect.ownKeys(proto)) {
     if (typeof key === 'string' && (LIFECYCLE_HOOKS.has(key) || fallbackTargets.has(key))) continue;
