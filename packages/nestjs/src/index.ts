@@ -17,6 +17,7 @@ export { Retry } from './decorators/retry.decorator.js';
 export { Timeout } from './decorators/timeout.decorator.js';
 export { Fallback } from './decorators/fallback.decorator.js';
 export { Bulkhead } from './decorators/bulkhead.decorator.js';
+export { SkipResilience } from './decorators/skip-resilience.decorator.js';
 export type { FallbackDecoratorOptions, FallbackFunction } from './decorators/resilience-spec.interface.js';
 export type { CircuitBreakerDecoratorOptions, CircuitBreakerKeyFunction } from './decorators/resilience-spec.interface.js';
 

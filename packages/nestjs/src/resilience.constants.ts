@@ -4,6 +4,9 @@ export const RESILIENCE_OPTIONS = Symbol.for('bulwark:resilience-options');
 /** Metadata key holding a method's (or class's) resilience specs. */
 export const RESILIENCE_METADATA = 'bulwark:resilience';
 
+/** Metadata key set by `@SkipResilience()` on a method (the function) or a class. */
+export const SKIP_RESILIENCE_METADATA = 'bulwark:skip';
+
 /** Marks a function as a Bulwark method wrapper (so stacked decorators wrap only once). */
 export const RESILIENCE_WRAPPER = 'bulwark:wrapper';
 
