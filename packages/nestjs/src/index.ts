@@ -3,6 +3,7 @@ export { ResilienceModule } from './resilience.module.js';
 export type {
   ResilienceDefaults,
   ResilienceErrorMappingOptions,
+  ResilienceFeatureOptions,
   ResilienceHealthOptions,
   ResilienceModuleAsyncOptions,
   ResilienceModuleOptions,

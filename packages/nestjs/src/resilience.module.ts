@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type ModuleMetadata, type Provider } from '@nestjs/common';
+import { DiscoveryService, ModulesContainer } from '@nestjs/core';
 import { featureImports, selectFeatures } from './features/feature-imports.js';
 import { missingPeerError } from './observability/optional-peer.js';
 import {
@@ -7,7 +8,9 @@ import {
   withDeclaredOptions,
   type DefinitionOptions,
 } from './options/definition-options.js';
+import { featurePolicies, ResilienceFeaturePolicies, withFeaturePolicies } from './options/feature-policies.js';
 import type {
+  ResilienceFeatureOptions,
   ResilienceModuleAsyncOptions,
   ResilienceModuleOptions,
   ResilienceOptionsFactory,
@@ -33,7 +36,12 @@ type OptionsProviders = (routes: MountedRoutes, openTelemetryWired: false | Prom
 export class ResilienceModule {
   static forRoot(options: ResilienceModuleOptions = {}): DynamicModule {
     return defineResilienceModule(options ?? {}, [], options?.errorMapping !== false, () => [
-      { provide: RESILIENCE_OPTIONS, useFactory: () => resolveOptions(options) },
+      {
+        provide: RESILIENCE_OPTIONS,
+        inject: [DiscoveryService, ModulesContainer],
+        useFactory: (discovery: DiscoveryService, modules: ModulesContainer) =>
+          withFeaturePolicies(resolveOptions(options), 'ResilienceModule.forRoot', featurePolicies(discovery, modules)),
+      },
     ]);
   }
 
@@ -43,11 +51,28 @@ export class ResilienceModule {
     return defineResilienceModule(declared, asyncOptions.imports ?? [], true, (routes, openTelemetryWired) => [
       {
         provide: RESILIENCE_OPTIONS,
-        inject: factory.inject,
-        useFactory: async (...args: unknown[]) => finish(await factory.create(...args), declared, routes, await openTelemetryWired),
+        inject: [...factory.inject, DiscoveryService, ModulesContainer],
+        useFactory: async (...args: unknown[]) => {
+          const [discovery, modules] = args.splice(-2) as [DiscoveryService, ModulesContainer];
+          const options = finish(await factory.create(...args), declared, routes, await openTelemetryWired);
+          return withFeaturePolicies(options, 'the ResilienceModule.forRootAsync factory', featurePolicies(discovery, modules));
+        },
       },
       ...factory.providers,
     ]);
+  }
+
+  /**
+   * Named policies declared by a feature module, beside the code that uses them:
+   * `imports: [ResilienceModule.forFeature({ circuitBreakers: { orders: { failureThreshold: 3 } } })]`.
+   * They join the application's module options when it starts (validated the same way); one name
+   * configured differently here and in `forRoot` (or another `forFeature`) fails start-up naming both.
+   */
+  static forFeature(policies: ResilienceFeatureOptions): DynamicModule {
+    return {
+      module: ResilienceModule,
+      providers: [{ provide: ResilienceFeaturePolicies, useValue: new ResilienceFeaturePolicies(policies) }],
+    };
   }
 }
 

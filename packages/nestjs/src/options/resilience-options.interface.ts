@@ -114,6 +114,13 @@ export interface ResilienceModuleOptions {
   store?: ResilienceStore;
 }
 
+/**
+ * `ResilienceModule.forFeature()`: named policies a feature module declares beside the code that
+ * uses them. They are the application's (one name, one policy, whichever module names it), as if
+ * given to `forRoot`: they override decorators' inline options, and count as configured for `strict`.
+ */
+export type ResilienceFeatureOptions = Pick<ResilienceModuleOptions, 'circuitBreakers' | 'retries' | 'timeouts' | 'bulkheads'>;
+
 export interface ResilienceOptionsFactory {
   createResilienceOptions(): ResilienceModuleOptions | Promise<ResilienceModuleOptions>;
 }

@@ -41,10 +41,7 @@ export function validateResilienceOptions(options: unknown): asserts options is 
     if (d['timeout'] !== undefined) validateTimeoutOptions(d['timeout'], 'defaults.timeout');
     validateBulkheadOptions(d['bulkhead'], 'defaults.bulkhead');
   }
-  eachNamed(record, 'circuitBreakers', validateCircuitBreakerOptions);
-  eachNamed(record, 'retries', validateRetryOptions);
-  eachNamed(record, 'timeouts', validateTimeoutOptions);
-  eachNamed(record, 'bulkheads', validateBulkheadOptions);
+  validateNamedPolicies(record);
   checkFlag('strict', record['strict']);
   checkFlag('isGlobal', record['isGlobal']);
   checkFlag('exposeKeys', record['exposeKeys']);
@@ -68,6 +65,14 @@ export function validateResilienceOptions(options: unknown): asserts options is 
   }
   validateLiveOptions(record);
   validateObservabilityOptions(record);
+}
+
+/** Checks the named policies (`circuitBreakers`, `retries`, `timeouts`, `bulkheads`) of `forRoot` or `forFeature`. */
+export function validateNamedPolicies(record: Record<string, unknown>): void {
+  eachNamed(record, 'circuitBreakers', validateCircuitBreakerOptions);
+  eachNamed(record, 'retries', validateRetryOptions);
+  eachNamed(record, 'timeouts', validateTimeoutOptions);
+  eachNamed(record, 'bulkheads', validateBulkheadOptions);
 }
 
 function eachNamed(record: Record<string, unknown>, key: string, validate: (value: unknown, path: string) => void): void {
