@@ -19,6 +19,9 @@ export { Timeout } from './decorators/timeout.decorator.js';
 export { Fallback } from './decorators/fallback.decorator.js';
 export { Bulkhead } from './decorators/bulkhead.decorator.js';
 export { SkipResilience } from './decorators/skip-resilience.decorator.js';
+export { Deadline } from './deadlines/deadline.decorator.js';
+export { DEFAULT_MAX_REQUEST_DEADLINE_MS, DEFAULT_REQUEST_DEADLINE_HEADER } from './deadlines/deadlines.options.js';
+export type { DeadlinesOptions } from './deadlines/deadlines.options.js';
 export type { FallbackDecoratorOptions, FallbackFunction } from './decorators/resilience-spec.interface.js';
 export type { CircuitBreakerDecoratorOptions, CircuitBreakerKeyFunction } from './decorators/resilience-spec.interface.js';
 

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type ModuleMetadata, type Provider, type Ty
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { PolicyDeclarations } from './discovery/policy-declarations.js';
 import { ResilienceExplorer } from './discovery/resilience.explorer.js';
+import { RequestDeadlineInterceptor } from './deadlines/request-deadline.interceptor.js';
 import { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
 import { ResilienceErrorLogger } from './errors/resilience-error.logger.js';
 import { ResilienceEventBus } from './events/resilience-event-bus.js';
@@ -68,6 +69,9 @@ export function defineCoreModule(definition: CoreDefinition): DynamicModule {
       ResilienceErrorLogger,
       CircuitBreakerLogger,
       ...(definition.errorMapping ? [{ provide: APP_INTERCEPTOR, useClass: ResilienceErrorInterceptor }] : []),
+      // After the error mapping: registered later, it runs inside it, so a request whose budget
+      // runs out is answered 504 like any other timeout.
+      { provide: APP_INTERCEPTOR, useClass: RequestDeadlineInterceptor },
     ],
     exports: EXPORTS,
   };

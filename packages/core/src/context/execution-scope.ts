@@ -185,12 +185,13 @@ function noop(): void {}
 
 /**
  * Whether `error` is the call ending because its caller ended it, rather than a failure of what it
- * called: the caller's scope aborted with this very reason (an unsubscribe, an aborted caller
- * signal, or the caller's own deadline: an outer timeout, a request's budget). Neither a breaker
+ * called: the caller's scope has aborted (an unsubscribe, an aborted caller signal, a client that
+ * went away, or the caller's own deadline: an outer timeout, a request's budget), whatever the
+ * error (its reason, or the client's own abort error: axios' `CanceledError`, a driver's). Neither a breaker
  * failure nor a reason to fall back: a client sending 1 ms deadlines must not open anyone's
  * breaker. A call's own timeout (inside the breaker) aborts the attempt's scope, not the caller's:
  * that is a failure.
  */
-export function isCancellation(error: unknown, scope: ExecutionScope): boolean {
-  return scope.aborted && error === scope.reason;
+export function isCancellation(_error: unknown, scope: ExecutionScope): boolean {
+  return scope.aborted;
 }

@@ -101,4 +101,19 @@ describe("a call that ends because its caller's budget ran out", () => {
     expect(await own).toBe('fallback');
     expect(built.breaker.snapshot().calls.failure).toBe(1);
   });
+
+  it("is ignored when the downstream answers its caller's abort with an error of its own (axios' CanceledError, a driver's)", async () => {
+    const clock = new FakeClock();
+    const built = policies(clock);
+    const stack = composePolicies(built.fallback, built.breaker);
+    const controller = new AbortController();
+    // A client library that rejects with its own error, not the signal's reason.
+    const downstream = (signal: AbortSignal): Promise<never> =>
+      new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('canceled')), { once: true }));
+    const call = stack.execute(({ signal }) => downstream(signal), controller.signal).catch((error: unknown) => error);
+    controller.abort(new Error('the client went away'));
+    expect(await call).toMatchObject({ message: 'canceled' });
+    expect(built.breaker.snapshot()).toMatchObject({ state: 'closed', calls: { failure: 0, ignored: 1 } });
+    expect(built.fallback.fallbackCount).toBe(0);
+  });
 });

@@ -9,6 +9,7 @@ import type {
 import type { ModuleMetadata, Type } from '@nestjs/common';
 import type { ResilienceAdminOptions } from '../admin/admin-options.interface.js';
 import type { ResilienceLiveOptions } from '../live/live-options.interface.js';
+import type { DeadlinesOptions } from '../deadlines/deadlines.options.js';
 import type {
   ResilienceLoggingOptions,
   ResilienceMetricsOptions,
@@ -78,6 +79,15 @@ export interface ResilienceModuleOptions {
    * internal APIs; `false` leaves the errors to the application's own filters.
    */
   errorMapping?: boolean | ResilienceErrorMappingOptions;
+  /**
+   * The time budget callers send with a request, in relative ms (`x-request-deadline-ms`;
+   * `grpc-timeout` on gRPC): it becomes the request's deadline, shared by every resilient call of
+   * the handler (the smaller of it and the handler's `@Deadline(ms)`). Values are clamped (not a
+   * number: ignored; negative: no time left; above `max`: `max`). On by default; `false` ignores
+   * the header (`@Deadline` still applies). Whatever this says, a request whose client goes away
+   * cancels the calls it is still making.
+   */
+  deadlines?: DeadlinesOptions | false;
   /** Time source of every policy (tests pass a `FakeClock`). */
   clock?: Clock;
   /**

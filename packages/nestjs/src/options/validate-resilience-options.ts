@@ -1,3 +1,4 @@
+import { validateDeadlinesOptions } from '../deadlines/deadlines.options.js';
 import {
   InvalidOptionsError,
   validateBulkheadOptions,
@@ -9,7 +10,7 @@ import type { ResilienceModuleOptions } from './resilience-options.interface.js'
 import { LIVE_OPTION_KEYS, validateLiveOptions } from './validate-live-options.js';
 import { OBSERVABILITY_OPTION_KEYS, validateObservabilityOptions } from '../observability/validate-observability-options.js';
 
-const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'isGlobal', 'health', 'openApi', 'exposeKeys', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
+const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'isGlobal', 'health', 'openApi', 'exposeKeys', 'errorMapping', 'deadlines', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
 const STORE_METHODS = ['attachCircuitBreaker', 'detachCircuitBreaker', 'close'];
 const DEFAULT_KEYS = ['circuitBreaker', 'retry', 'timeout', 'bulkhead'];
 
@@ -46,6 +47,7 @@ export function validateResilienceOptions(options: unknown): asserts options is 
   checkFlag('isGlobal', record['isGlobal']);
   checkFlag('exposeKeys', record['exposeKeys']);
   checkErrorMapping(record['errorMapping']);
+  validateDeadlinesOptions(record['deadlines']);
   checkFlag('openApi', record['openApi']);
   const health = record['health'];
   if (health !== undefined && health !== false) {
