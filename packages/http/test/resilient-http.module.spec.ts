@@ -121,6 +121,12 @@ describe.each(PLATFORMS)('ResilientHttpModule (%s)', (platform) => {
 });
 
 describe('ResilientHttpModule start-up', () => {
+  it('registerAsync refuses client options beside the factory (they would be lost), naming them', () => {
+    const misplaced = { name: 'catalog', useFactory: () => ({}) } as unknown as Parameters<typeof ResilientHttpModule.registerAsync>[0];
+    expect(() => ResilientHttpModule.registerAsync(misplaced)).toThrow(/name must be returned by useFactory/);
+    expect(() => ResilientHttpModule.registerAsync({} as Parameters<typeof ResilientHttpModule.registerAsync>[0])).toThrow(/needs \{ useFactory/);
+  });
+
   it('fails with the client and the field named for a bad option', () => {
     expect(() => ResilientHttpModule.register({ name: 'catalog', timeout: -1 })).toThrow(/ResilientHttpModule\(catalog\)\.timeout/);
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Packed-tarball compatibility check for @bulwark/nestjs.
 //
-// Builds @bulwark/core, @bulwark/nestjs and @bulwark/redis, packs them with `npm pack`, then for each variant
+// Builds @bulwark/core, @bulwark/nestjs, @bulwark/redis and @bulwark/http, packs them with `npm pack`, then for each variant
 // (Nest 11 / Nest 12, ESM / CommonJS app) installs the tarballs into a throwaway app in a fresh
 // temp dir, exactly as a user would from the registry, and runs a plain-JavaScript app against
 // them (compat/app/main.mjs or main.cjs, with the shared compat/app/checks.cjs). One line per variant, then `N passed, N failed`.
@@ -26,6 +26,8 @@ const PACKAGE_DIR = resolve(HERE, '..'); // packages/nestjs
 const REPO_ROOT = resolve(PACKAGE_DIR, '../..');
 const CORE_DIR = join(REPO_ROOT, 'packages/core');
 const REDIS_DIR = join(REPO_ROOT, 'packages/redis');
+const HTTP_DIR = join(REPO_ROOT, 'packages/http');
+const PACKED_DIRS = [CORE_DIR, PACKAGE_DIR, REDIS_DIR, HTTP_DIR];
 const BUILD_TIMEOUT_MS = 180_000;
 const INSTALL_TIMEOUT_MS = 240_000;
 const APP_TIMEOUT_MS = 60_000;
@@ -86,19 +88,19 @@ try {
 async function main() {
   // 1. build and pack
   if (!args['skip-build']) {
-    for (const dir of [CORE_DIR, PACKAGE_DIR, REDIS_DIR]) {
+    for (const dir of PACKED_DIRS) {
       progress(`building ${relativeToRepo(dir)}`);
       const build = await run('npm', ['run', 'build'], { cwd: dir, timeoutMs: BUILD_TIMEOUT_MS });
       if (build.code !== 0) throw new Error(`build of ${relativeToRepo(dir)} failed (exit ${build.code}):\n${indent(build.output)}`);
     }
   }
-  for (const dir of [CORE_DIR, PACKAGE_DIR, REDIS_DIR]) {
+  for (const dir of PACKED_DIRS) {
     if (!existsSync(join(dir, 'dist/index.js'))) throw new Error(`${relativeToRepo(dir)}/dist/index.js is missing: build first or drop --skip-build`);
   }
   const packDir = join(workDir, 'tarballs');
   mkdirSync(packDir);
   const tarballs = {};
-  for (const dir of [CORE_DIR, PACKAGE_DIR, REDIS_DIR]) {
+  for (const dir of PACKED_DIRS) {
     const pack = await run('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: dir, timeoutMs: BUILD_TIMEOUT_MS });
     if (pack.code !== 0) throw new Error(`npm pack in ${relativeToRepo(dir)} failed (exit ${pack.code}):\n${indent(pack.output)}`);
     const [info] = JSON.parse(pack.stdout);
@@ -218,7 +220,11 @@ async function install(variant, tarballs) {
       '@bulwark/core': `file:${tarballs['@bulwark/core']}`,
       '@bulwark/nestjs': `file:${tarballs['@bulwark/nestjs']}`,
       '@bulwark/redis': `file:${tarballs['@bulwark/redis']}`,
+      '@bulwark/http': `file:${tarballs['@bulwark/http']}`,
       ioredis: '^5.0.0',
+      // @nestjs/axios follows Nest's major since 12; 4.x is the one for Nest 11.
+      '@nestjs/axios': variant.nest >= 12 ? `^${variant.nest}.0.0` : '^4.0.0',
+      axios: '^1.6.0',
       '@nestjs/common': range,
       '@nestjs/core': range,
       '@nestjs/platform-express': range,
@@ -245,10 +251,14 @@ async function install(variant, tarballs) {
       return { ...result, reason: `a second copy of ${nested} was installed under @bulwark/nestjs (peer/dependency ranges do not dedupe)`, output: npm.output };
     }
   }
-  if (existsSync(join(dir, 'node_modules/@bulwark/redis/node_modules/@bulwark/core'))) {
-    return { ...result, reason: 'a second copy of @bulwark/core was installed under @bulwark/redis', output: npm.output };
+  for (const dependent of ['@bulwark/redis', '@bulwark/http']) {
+    for (const nested of ['@bulwark/core', '@bulwark/nestjs', '@nestjs/common', '@nestjs/axios', 'axios']) {
+      if (existsSync(join(dir, 'node_modules', dependent, 'node_modules', nested))) {
+        return { ...result, reason: `a second copy of ${nested} was installed under ${dependent}`, output: npm.output };
+      }
+    }
   }
-  for (const name of ['@bulwark/core', '@bulwark/nestjs', '@bulwark/redis']) {
+  for (const name of ['@bulwark/core', '@bulwark/nestjs', '@bulwark/redis', '@bulwark/http']) {
     if (version(name) === undefined) return { ...result, reason: `${name} is not installed`, output: npm.output };
   }
   return { ...result, ok: true };

@@ -42,6 +42,7 @@ export class ResilientHttpModule {
   }
 
   static registerAsync(options: ResilientHttpModuleAsyncOptions): DynamicModule {
+    validateAsyncOptions(options);
     return {
       module: ResilientHttpModule,
       imports: [
@@ -54,6 +55,19 @@ export class ResilientHttpModule {
       ],
       exports: [HttpModule],
     };
+  }
+}
+
+const ASYNC_KEYS = ['imports', 'useFactory', 'inject'];
+
+/** The client's options come from the factory: anything else beside it (a `name`) would be silently lost. */
+function validateAsyncOptions(options: ResilientHttpModuleAsyncOptions): void {
+  if (options === null || typeof options !== 'object' || typeof options.useFactory !== 'function') {
+    throw new TypeError('ResilientHttpModule.registerAsync needs { useFactory, inject?, imports? }');
+  }
+  const stray = Object.keys(options).filter((key) => !ASYNC_KEYS.includes(key));
+  if (stray.length > 0) {
+    throw new TypeError(`ResilientHttpModule.registerAsync: ${stray.join(', ')} must be returned by useFactory (it takes only useFactory, inject and imports)`);
   }
 }
 

@@ -36,8 +36,23 @@ function param(index, decorator) {
 // ---- a downstream "pricing service" on loopback that the checks can break ---------------------
 
 async function startDownstream() {
-  const state = { fail: false, hits: 0 };
+  // `stock`: the inventory route the @bulwark/http checks call; `stockFailures` answers 503 with a
+  // Retry-After before it answers 200; `deadlines` keeps the x-request-deadline-ms each request carried.
+  const state = { fail: false, hits: 0, stockHits: 0, stockFailures: 0, deadlines: [] };
   const server = createServer((req, res) => {
+    if (req.url.startsWith('/stock/')) {
+      state.stockHits++;
+      state.deadlines.push(req.headers['x-request-deadline-ms']);
+      res.setHeader('content-type', 'application/json');
+      if (state.stockFailures > 0) {
+        state.stockFailures--;
+        res.writeHead(503, { 'retry-after': '0' });
+        res.end(JSON.stringify({ message: 'inventory is busy' }));
+        return;
+      }
+      res.end(JSON.stringify({ sku: decodeURIComponent(req.url.slice('/stock/'.length)), stock: 7 }));
+      return;
+    }
     state.hits++;
     const sku = decodeURIComponent(req.url.replace(/^\/price\//, ''));
     res.setHeader('content-type', 'application/json');
@@ -60,7 +75,7 @@ async function startDownstream() {
  * `signalSeen()`: what `currentSignal()` returned inside the decorated method;
  * `breakerState(app)`: the `pricing` breaker's state read through `CircuitBreakerRegistry`.
  */
-async function runApp({ NestFactory, AppModule, downstream: { state: downstream, server }, signalSeen, breakerState, stockSubscriptions, redis }) {
+async function runApp({ NestFactory, AppModule, downstream: { state: downstream, server, baseUrl }, signalSeen, breakerState, stockSubscriptions, redis, http }) {
   let app;
   try {
     app = await NestFactory.create(AppModule, { logger: false });
@@ -120,6 +135,8 @@ async function runApp({ NestFactory, AppModule, downstream: { state: downstream,
     expect(step, 'content type', stream.contentType?.startsWith('text/event-stream'), true);
     expect(step, 'replays the breaker opening', /"type":"state-change","name":"pricing","from":"closed","to":"open"/.test(stream.text), true);
 
+    await checkHttp(base, downstream, baseUrl, http);
+
     await app.close();
     app = undefined;
     server.close();
@@ -130,6 +147,51 @@ async function runApp({ NestFactory, AppModule, downstream: { state: downstream,
     if (error instanceof CheckFailed) fail(error.message);
     fail(`unexpected error: ${error?.stack ?? error}`);
   }
+}
+
+/**
+ * @bulwark/http from its tarball, its three forms: `HttpService` of `ResilientHttpModule` (the
+ * app's `/inventory/:sku`, with `@Deadline`), `resilientFetch`, and the axios adapter. Each meets a
+ * 503 with `Retry-After: 0` once and retries it; the app's request budget reaches the downstream.
+ */
+async function checkHttp(base, downstream, downstreamUrl, { fetch: resilient, axios }) {
+  let step = 'GET /inventory/abc (HttpService of ResilientHttpModule; the downstream answers 503 once)';
+  downstream.stockFailures = 1;
+  downstream.stockHits = 0;
+  downstream.deadlines.length = 0;
+  let res = await call(base, '/inventory/abc');
+  expect(step, 'HTTP status', res.status, 200);
+  expectEqual(step, 'body', res.body, { sku: 'abc', stock: 7 });
+  expect(step, 'downstream hits (1 + retry)', downstream.stockHits, 2);
+  const sent = Number(downstream.deadlines[1]);
+  expect(step, 'the handler\'s @Deadline(2000), less the margin, reached the downstream', sent > 0 && sent <= 1_950, true);
+
+  step = 'GET /inventory/abc with x-request-deadline-ms: 500';
+  downstream.deadlines.length = 0;
+  const answer = await fetch(`${base}/inventory/abc`, { headers: { 'x-request-deadline-ms': '500' } });
+  expect(step, 'HTTP status', answer.status, 200);
+  const forwarded = Number(downstream.deadlines[0]);
+  expect(step, 'the smaller budget, less the margin, reached the downstream', forwarded > 0 && forwarded <= 450, true);
+
+  step = 'GET /health/resilience lists the client\'s per-origin breakers';
+  res = await call(base, '/health/resilience');
+  expect(step, `circuitBreakers.inventory is there (${Object.keys(res.body?.circuitBreakers ?? {})})`, typeof res.body?.circuitBreakers?.inventory, 'object');
+
+  step = 'resilientFetch (the downstream answers 503 once)';
+  downstream.stockFailures = 1;
+  downstream.stockHits = 0;
+  const fetched = await resilient(`${downstreamUrl}/stock/xyz`);
+  expect(step, 'status', fetched.status, 200);
+  expectEqual(step, 'body', await fetched.json(), { sku: 'xyz', stock: 7 });
+  expect(step, 'downstream hits (1 + retry)', downstream.stockHits, 2);
+
+  step = 'axios with resilientAxiosAdapter (the downstream answers 503 once)';
+  downstream.stockFailures = 1;
+  downstream.stockHits = 0;
+  const got = await axios.get(`${downstreamUrl}/stock/q`);
+  expect(step, 'status', got.status, 200);
+  expectEqual(step, 'data', got.data, { sku: 'q', stock: 7 });
+  expect(step, 'downstream hits (1 + retry)', downstream.stockHits, 2);
 }
 
 /**

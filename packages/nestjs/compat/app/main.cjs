@@ -13,6 +13,7 @@ const {
   CircuitBreaker,
   CircuitBreakerRegistry,
   CircuitOpenError,
+  Deadline,
   Fallback,
   ResilienceModule,
   Retry,
@@ -20,7 +21,12 @@ const {
   currentSignal,
 } = require('@bulwark/nestjs');
 const { CircuitBreakerPolicy } = require('@bulwark/core');
-const { Observable } = require('rxjs');
+const { Observable, firstValueFrom } = require('rxjs');
+const { HttpService } = require('@nestjs/axios');
+const axios = require('axios');
+const { resilientFetch } = require('@bulwark/http');
+const { resilientAxiosAdapter } = require('@bulwark/http/axios');
+const { ResilientHttpModule } = require('@bulwark/http/nestjs');
 const { redisStore } = require('@bulwark/redis');
 const { Redis } = require('ioredis');
 const { decorateClass, decorateMethod, param, runApp, startDownstream, startWatchdog } = require('./checks.cjs');
@@ -91,10 +97,37 @@ decorateClass(StocksModule, [
   Module({ imports: [ResilienceModule.forFeature({ retries: { stock: { maxRetries: 1, baseDelay: 1 } } })], controllers: [StocksController] }),
 ]);
 
+// @bulwark/http, its three forms: a resilient HttpService in a feature module (ResilientHttpModule),
+// resilientFetch, and axios with the adapter. Written as users write @nestjs/axios code.
+class InventoryController {
+  constructor(http) {
+    this.http = http;
+  }
+
+  get(sku) {
+    return firstValueFrom(this.http.get(`/stock/${encodeURIComponent(sku)}`)).then((response) => response.data);
+  }
+}
+decorateClass(InventoryController, [Controller('inventory')]);
+Reflect.defineMetadata('design:paramtypes', [HttpService], InventoryController);
+decorateMethod(InventoryController, 'get', [Get(':sku'), param(0, Param('sku')), Deadline(2_000)]);
+
+class InventoryModule {}
+decorateClass(InventoryModule, [
+  Module({
+    imports: [ResilientHttpModule.registerAsync({ useFactory: () => ({ name: 'inventory', axios: { baseURL: pricingConfig.baseUrl }, retry: { baseDelay: 1 } }) })],
+    controllers: [InventoryController],
+  }),
+]);
+const httpClients = {
+  fetch: resilientFetch({ name: 'stock-fetch', retry: { baseDelay: 1 } }),
+  axios: axios.create({ adapter: resilientAxiosAdapter({ name: 'stock-axios', retry: { baseDelay: 1 } }) }),
+};
+
 class AppModule {}
 decorateClass(AppModule, [
   Module({
-    imports: [ResilienceModule.forRoot({ live: true, strict: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } }), StocksModule],
+    imports: [ResilienceModule.forRoot({ live: true, strict: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } }), StocksModule, InventoryModule],
     controllers: [PricesController],
     providers: [PricingClient, { provide: PRICING_CONFIG, useValue: pricingConfig }],
   }),
@@ -110,5 +143,6 @@ startDownstream().then((downstream) => {
     signalSeen: () => signalSeen,
     breakerState: (app) => app.get(CircuitBreakerRegistry).get('pricing')?.state,
     stockSubscriptions: () => stockSubscriptions,
+    http: httpClients,
   });
 });

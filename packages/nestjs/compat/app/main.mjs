@@ -11,6 +11,7 @@ import {
   CircuitBreaker,
   CircuitBreakerRegistry,
   CircuitOpenError,
+  Deadline,
   Fallback,
   ResilienceModule,
   Retry,
@@ -18,7 +19,12 @@ import {
   currentSignal,
 } from '@bulwark/nestjs';
 import { CircuitBreakerPolicy } from '@bulwark/core';
-import { Observable } from 'rxjs';
+import { Observable, firstValueFrom } from 'rxjs';
+import { HttpService } from '@nestjs/axios';
+import axios from 'axios';
+import { resilientFetch } from '@bulwark/http';
+import { resilientAxiosAdapter } from '@bulwark/http/axios';
+import { ResilientHttpModule } from '@bulwark/http/nestjs';
 import { redisStore } from '@bulwark/redis';
 import { Redis } from 'ioredis';
 import checks from './checks.cjs';
@@ -90,10 +96,36 @@ decorateClass(StocksModule, [
   Module({ imports: [ResilienceModule.forFeature({ retries: { stock: { maxRetries: 1, baseDelay: 1 } } })], controllers: [StocksController] }),
 ]);
 
+// @bulwark/http, its three forms: a resilient HttpService in a feature module (ResilientHttpModule),
+// resilientFetch, and axios with the adapter. Written as users write @nestjs/axios code.
+class InventoryController {
+  constructor(http) {
+    this.http = http;
+  }
+
+  get(sku) {
+    return firstValueFrom(this.http.get(`/stock/${encodeURIComponent(sku)}`)).then((response) => response.data);
+  }
+}
+decorateClass(InventoryController, [Controller('inventory'), param(0, Inject(HttpService))]);
+decorateMethod(InventoryController, 'get', [Get(':sku'), param(0, Param('sku')), Deadline(2_000)]);
+
+class InventoryModule {}
+decorateClass(InventoryModule, [
+  Module({
+    imports: [ResilientHttpModule.registerAsync({ useFactory: () => ({ name: 'inventory', axios: { baseURL: downstream.baseUrl }, retry: { baseDelay: 1 } }) })],
+    controllers: [InventoryController],
+  }),
+]);
+const httpClients = {
+  fetch: resilientFetch({ name: 'stock-fetch', retry: { baseDelay: 1 } }),
+  axios: axios.create({ adapter: resilientAxiosAdapter({ name: 'stock-axios', retry: { baseDelay: 1 } }) }),
+};
+
 class AppModule {}
 decorateClass(AppModule, [
   Module({
-    imports: [ResilienceModule.forRoot({ live: true, strict: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } }), StocksModule],
+    imports: [ResilienceModule.forRoot({ live: true, strict: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } }), StocksModule, InventoryModule],
     controllers: [PricesController],
     providers: [PricingClient, { provide: PRICING_CONFIG, useValue: { baseUrl: downstream.baseUrl } }],
   }),
@@ -107,4 +139,5 @@ await runApp({
   breakerState: (app) => app.get(CircuitBreakerRegistry).get('pricing')?.state,
   stockSubscriptions: () => stockSubscriptions,
   redis: { redisStore, Redis, CircuitBreakerPolicy },
+  http: httpClients,
 });
