@@ -109,3 +109,22 @@ export function checkKnownKeys(path: string, value: object, known: readonly stri
     }
   }
 }
+
+/** A finite number in `[low, high]` (`lowOpen` / `highOpen` exclude the bound): `must be ${description}`. */
+export function checkNumberIn(path: string, value: unknown, low: number, high: number, description: string, lowOpen = false, highOpen = false): void {
+  if (value === undefined) return;
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (lowOpen ? value > low : value >= low) &&
+    (highOpen ? value < high : value <= high);
+  if (!ok) throw new InvalidOptionsError(path, `must be ${description}`, value);
+}
+
+/** A whole number (of samples, windows, calls) in `[min, max]`. */
+export function checkCount(path: string, value: unknown, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionsError(path, `must be an integer from ${min} to ${max}`, value);
+  }
+}
