@@ -128,3 +128,20 @@ export function checkCount(path: string, value: unknown, min: number, max: numbe
     throw new InvalidOptionsError(path, `must be an integer from ${min} to ${max}`, value);
   }
 }
+
+/**
+ * What every policy's options check first: an object (or `undefined`, the defaults) of known keys,
+ * with a non-empty `name` and an object `clock` when given. Returns the options as a record, or
+ * `undefined` for `undefined`.
+ */
+export function checkPolicyOptions(path: string, options: unknown, known: readonly string[]): Record<string, unknown> | undefined {
+  if (options === undefined) return undefined;
+  checkObject(path, options);
+  const record = options as Record<string, unknown>;
+  checkKnownKeys(path, record, known);
+  if (record['name'] !== undefined && (typeof record['name'] !== 'string' || record['name'] === '')) {
+    throw new InvalidOptionsError(`${path}.name`, 'must be a non-empty string', record['name']);
+  }
+  checkObject(`${path}.clock`, record['clock']);
+  return record;
+}
