@@ -7,8 +7,11 @@ export { ResilienceError } from './errors/resilience.error.js';
 export { CircuitOpenError } from './errors/circuit-open.error.js';
 export { TimeoutError } from './errors/timeout.error.js';
 export { BulkheadFullError } from './errors/bulkhead-full.error.js';
+export type { LoadShedReason } from './errors/load-shed.error.js';
+export { LoadShedError } from './errors/load-shed.error.js';
 export { InvalidOptionsError } from './errors/invalid-options.error.js';
 export {
+  MAX_ADAPTIVE_LIMIT,
   MAX_BULKHEAD_QUEUE,
   MAX_COUNT_WINDOW_SIZE,
   MAX_KEY_LENGTH,
@@ -85,6 +88,34 @@ export type { BulkheadOptions, BulkheadPolicyOptions } from './bulkhead/bulkhead
 export { DEFAULT_BULKHEAD_OPTIONS, validateBulkheadOptions } from './bulkhead/bulkhead.options.js';
 export type { BulkheadRejectedEvent } from './bulkhead/bulkhead.policy.js';
 export { BulkheadPolicy } from './bulkhead/bulkhead.policy.js';
+export type { AdaptiveBulkheadOptions, AdaptiveBulkheadPolicyOptions } from './bulkhead/adaptive-bulkhead.options.js';
+export { DEFAULT_ADAPTIVE_BULKHEAD_MAX_QUEUE, validateAdaptiveBulkheadOptions } from './bulkhead/adaptive-bulkhead.options.js';
+export type { AdaptiveBulkheadSnapshot, LimitChangedEvent } from './bulkhead/adaptive-bulkhead.policy.js';
+export { AdaptiveBulkheadPolicy } from './bulkhead/adaptive-bulkhead.policy.js';
+
+export type { LimitAlgorithm } from './limit/limit-algorithm.interface.js';
+export type { LimitBoundsOptions } from './limit/limit-bounds.options.js';
+export type { AdaptiveLimitOptions, LimitAlgorithmName } from './limit/adaptive-limit.options.js';
+export { LIMIT_ALGORITHMS, createLimitAlgorithm, validateAdaptiveLimitOptions } from './limit/adaptive-limit.options.js';
+export type { Gradient2LimitOptions } from './limit/gradient2.options.js';
+export { DEFAULT_GRADIENT2_OPTIONS } from './limit/gradient2.options.js';
+export { Gradient2Limit } from './limit/gradient2.limit.js';
+export type { VegasLimitOptions } from './limit/vegas.options.js';
+export { DEFAULT_VEGAS_OPTIONS } from './limit/vegas.options.js';
+export { VegasLimit } from './limit/vegas.limit.js';
+export type { AimdLimitOptions } from './limit/aimd.options.js';
+export { DEFAULT_AIMD_OPTIONS } from './limit/aimd.options.js';
+export { AimdLimit } from './limit/aimd.limit.js';
+
+export type { AdmissionControllerOptions, AdmissionControllerPolicyOptions, AdmissionPriority } from './admission/admission.options.js';
+export {
+  ADMISSION_PRIORITIES,
+  DEFAULT_ADMISSION_LIMIT_BOUNDS,
+  DEFAULT_ADMISSION_OPTIONS,
+  validateAdmissionOptions,
+} from './admission/admission.options.js';
+export type { AdmissionOutcome, AdmissionRelease, AdmissionSnapshot, LoadShedEvent } from './admission/admission-controller.js';
+export { AdmissionController } from './admission/admission-controller.js';
 
 export type { FallbackOptions, FallbackPolicyOptions, StaleIfErrorOptions, StaleInfo } from './fallback/fallback.options.js';
 export { DEFAULT_STALE_MAX_ENTRIES, validateFallbackOptions } from './fallback/fallback.options.js';

@@ -1,11 +1,9 @@
 import type { Clock } from '../clock/clock.js';
-import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { MAX_BULKHEAD_QUEUE } from '../validation/option-limits.js';
 import {
   checkAtMost,
-  checkKnownKeys,
   checkNonNegativeInteger,
-  checkObject,
+  checkPolicyOptions,
   checkPositiveInteger,
 } from '../validation/option-validators.js';
 
@@ -39,14 +37,8 @@ const KNOWN_KEYS: readonly string[] = ['name', 'clock', 'validationPath', 'maxCo
  * `bulkheads.reports.maxConcurrent must be a positive integer (got 0)`. `undefined` means defaults.
  */
 export function validateBulkheadOptions(options: unknown, path: string): void {
-  if (options === undefined) return;
-  checkObject(path, options);
-  const record = options as Record<string, unknown>;
-  checkKnownKeys(path, record, KNOWN_KEYS);
-  if (record['name'] !== undefined && (typeof record['name'] !== 'string' || record['name'] === '')) {
-    throw new InvalidOptionsError(`${path}.name`, 'must be a non-empty string', record['name']);
-  }
-  checkObject(`${path}.clock`, record['clock']);
+  const record = checkPolicyOptions(path, options, KNOWN_KEYS);
+  if (record === undefined) return;
   checkPositiveInteger(`${path}.maxConcurrent`, record['maxConcurrent']);
   checkNonNegativeInteger(`${path}.maxQueue`, record['maxQueue']);
   checkAtMost(`${path}.maxQueue`, record['maxQueue'], MAX_BULKHEAD_QUEUE, ' (each waiting call is held in memory)');

@@ -6,22 +6,7 @@ import { ExecutionScope, type ExecutionContext } from '../context/execution-scop
 import { BulkheadFullError } from '../errors/bulkhead-full.error.js';
 import { ResilienceError } from '../errors/resilience.error.js';
 import { BulkheadPolicy } from './bulkhead.policy.js';
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-
-function deferred<T = unknown>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred, type Deferred } from '../testing/deferred.js';
 
 /** Records when a promise settles, without leaving a rejection unhandled. */
 function track<T>(promise: Promise<T>): { settled: boolean; value?: T; error?: unknown; rejected: boolean } {

@@ -1,15 +1,7 @@
-import { PipelinePolicy } from '../engine/pipeline-policy.js';
-import type { BulkheadStage, BulkheadWaiter } from '../engine/pipeline-stages.js';
-import { BulkheadFullError } from '../errors/bulkhead-full.error.js';
-import { createWithoutStack } from '../errors/resilience.error.js';
-import { EventEmitter, type Event } from '../events/event-emitter.js';
 import { DEFAULT_BULKHEAD_OPTIONS, validateBulkheadOptions, type BulkheadPolicyOptions } from './bulkhead.options.js';
-import { CallQueue, QueuedCall } from './bulkhead.queue.js';
+import { SlotBulkhead } from './slot-bulkhead.js';
 
-/** Emitted when a call is turned away because every slot and every queue place is taken. */
-export interface BulkheadRejectedEvent {
-  readonly name: string;
-}
+export type { BulkheadRejectedEvent } from './slot-bulkhead.js';
 
 /**
  * Bounds how many calls run at once (`maxConcurrent`) and how many wait for a slot (`maxQueue`,
@@ -19,18 +11,12 @@ export interface BulkheadRejectedEvent {
  * outside the bulkhead rejects the caller, but the work keeps its slot while it still runs, which
  * is the point of bounding it.
  */
-export class BulkheadPolicy extends PipelinePolicy implements BulkheadStage {
-  readonly kind = 'bulkhead' as const;
+export class BulkheadPolicy extends SlotBulkhead {
   readonly name: string;
   readonly maxConcurrent: number;
   readonly maxQueue: number;
-  /** Fires for every call rejected because the bulkhead is full. */
-  readonly onRejected: Event<BulkheadRejectedEvent>;
-
-  private active = 0;
-  private rejected = 0;
-  private readonly queue = new CallQueue();
-  private readonly rejectedEmitter = new EventEmitter<BulkheadRejectedEvent>();
+  /** @internal A static bulkhead reads no clock. */
+  readonly sampleClock = undefined;
 
   constructor(options: BulkheadPolicyOptions = {}) {
     super();
@@ -39,17 +25,10 @@ export class BulkheadPolicy extends PipelinePolicy implements BulkheadStage {
     this.name = name;
     this.maxConcurrent = options.maxConcurrent ?? DEFAULT_BULKHEAD_OPTIONS.maxConcurrent;
     this.maxQueue = options.maxQueue ?? DEFAULT_BULKHEAD_OPTIONS.maxQueue;
-    this.onRejected = this.rejectedEmitter.event;
   }
 
-  /** Calls currently running (holding a slot). */
-  get running(): number {
-    return this.active;
-  }
-
-  /** Calls waiting for a slot. */
-  get queued(): number {
-    return this.queue.length;
+  protected get capacity(): number {
+    return this.maxConcurrent;
   }
 
   /** Free slots: `maxConcurrent - running`. */
@@ -57,48 +36,5 @@ export class BulkheadPolicy extends PipelinePolicy implements BulkheadStage {
     return this.maxConcurrent - this.active;
   }
 
-  /** Calls rejected because the bulkhead was full, since creation. */
-  get rejectedCount(): number {
-    return this.rejected;
-  }
-
-  /** @internal Takes a slot if one is free now. */
-  tryEnter(): boolean {
-    if (this.active >= this.maxConcurrent) return false;
-    this.active++;
-    return true;
-  }
-
-  /**
-   * @internal Queues a caller for the next free slot (FIFO), if there is room; an abort of its
-   * scope while it waits takes it out of the queue.
-   */
-  enqueue(waiter: BulkheadWaiter): boolean {
-    if (this.queue.length >= this.maxQueue) return false;
-    const queued = new QueuedCall(waiter);
-    this.queue.push(queued);
-    queued.unsubscribe = waiter.waitScope.onAbort((reason) => {
-      if (this.queue.remove(queued)) waiter.cancelled(reason);
-    });
-    return true;
-  }
-
-  /** @internal Books a call turned away (every slot and every queue place taken) and returns its error. */
-  full(): BulkheadFullError {
-    this.rejected++;
-    if (this.rejectedEmitter.hasListeners) this.rejectedEmitter.emit({ name: this.name });
-    return createWithoutStack(() => new BulkheadFullError(this.name, this.maxConcurrent, this.maxQueue));
-  }
-
-  /** @internal Frees one slot and hands free slots to waiting callers, oldest first. */
-  release(): void {
-    this.active--;
-    while (this.active < this.maxConcurrent) {
-      const queued = this.queue.shift();
-      if (queued === undefined) return;
-      queued.unsubscribe();
-      this.active++;
-      queued.grant();
-    }
-  }
+  protected settled(): void {}
 }

@@ -6,7 +6,7 @@ import type { BulkheadWaiter } from '../engine/pipeline-stages.js';
  * later, from whichever call frees it: without restoring the caller's async context, the operation
  * would see the releasing call's `currentSignal()` (and its CLS/request context) instead of its own.
  */
-export class QueuedCall extends AsyncResource {
+export class QueuedCall extends AsyncResource implements QueueNode<QueuedCall> {
   prev: QueuedCall | undefined = undefined;
   next: QueuedCall | undefined = undefined;
   /** Removes the abort listener; replaced once the caller has subscribed. */
@@ -22,21 +22,32 @@ export class QueuedCall extends AsyncResource {
   }
 }
 
+/** An element of a `CallQueue`: the queue links its elements through these two fields. */
+export interface QueueNode<T> {
+  prev: T | undefined;
+  next: T | undefined;
+}
+
 /**
  * FIFO of waiting callers as an intrusive doubly linked list: enqueue, dequeue and removal of an
  * aborted caller from the middle are all O(1), where `Array#shift`/`splice` would be O(n) per call
  * once thousands of callers wait.
  */
-export class CallQueue {
-  private head: QueuedCall | undefined = undefined;
-  private tail: QueuedCall | undefined = undefined;
+export class CallQueue<T extends QueueNode<T> = QueuedCall> {
+  private head: T | undefined = undefined;
+  private tail: T | undefined = undefined;
   private size = 0;
 
   get length(): number {
     return this.size;
   }
 
-  push(call: QueuedCall): void {
+  /** The oldest caller, left in the queue. */
+  peek(): T | undefined {
+    return this.head;
+  }
+
+  push(call: T): void {
     call.prev = this.tail;
     call.next = undefined;
     if (this.tail === undefined) this.head = call;
@@ -45,14 +56,14 @@ export class CallQueue {
     this.size++;
   }
 
-  shift(): QueuedCall | undefined {
+  shift(): T | undefined {
     const call = this.head;
     if (call !== undefined) this.remove(call);
     return call;
   }
 
   /** Unlinks `call`; returns false when it is no longer queued (already dequeued or removed). */
-  remove(call: QueuedCall): boolean {
+  remove(call: T): boolean {
     if (call.prev === undefined ? this.head !== call : call.prev.next !== call) return false;
     if (call.prev === undefined) this.head = call.next;
     else call.prev.next = call.next;

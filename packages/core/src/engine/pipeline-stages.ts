@@ -69,10 +69,21 @@ export interface BulkheadWaiter {
 
 export interface BulkheadStage {
   readonly kind: 'bulkhead';
+  /**
+   * The clock of a bulkhead that learns from the calls it lets through (an adaptive limit): the
+   * engine reads it when a call takes a slot and passes the reading to `release`. `undefined` for
+   * a bulkhead that does not (the engine then reads no clock for it).
+   */
+  readonly sampleClock: Clock | undefined;
   /** Takes a slot if one is free now. */
   tryEnter(): boolean;
-  /** Frees a slot, handing it to the oldest waiter. */
-  release(): void;
+  /**
+   * Frees a slot, handing it to the oldest waiter. `slotAt` is the `sampleClock` reading when the
+   * slot was taken (`NaN` when not read, or when the work never ran); `outcome` what the work
+   * settled with (its error when `threw`); `scope` the scope the work ran in (aborted when the call
+   * timed out or its caller gave up first).
+   */
+  release(slotAt: number, outcome: unknown, threw: boolean, scope: ExecutionScope): void;
   /** Queues the waiter if there is room (true), else false. */
   enqueue(waiter: BulkheadWaiter): boolean;
   /** Books a call turned away (no slot, no queue place) and returns its error. */

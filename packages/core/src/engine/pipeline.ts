@@ -113,6 +113,8 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
   context: unknown = undefined;
   generation = 0;
   startedAt = NaN;
+  /** When the attempt took its bulkhead slot, on the bulkhead's `sampleClock` (`NaN` when it reads none). */
+  slotAt = NaN;
   resolve: (value: T | PromiseLike<T>) => void = unsettled;
   reject: (error: unknown) => void = unsettled;
   /** Whether the attempt runs under a deadline of the pipeline's timeout (then it is the operation's scope). */
@@ -159,7 +161,7 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
       if (!bulkhead.enqueue(this)) this.turnedAway(bulkhead.full());
       return promise;
     }
-    this.holdsSlot = bulkhead !== undefined;
+    if (bulkhead !== undefined) this.tookSlot(bulkhead);
     if (promise !== undefined) {
       this.work();
       return promise;
@@ -182,11 +184,22 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
   granted(): void {
     if (this.settled) {
       // Ended while it waited (its deadline, say): the slot goes straight back.
-      this.pipeline.bulkhead!.release();
+      this.pipeline.bulkhead!.release(NaN, undefined, false, this.timedScope);
       return;
     }
-    this.holdsSlot = true;
+    this.tookSlot(this.pipeline.bulkhead!);
     this.work();
+  }
+
+  private tookSlot(bulkhead: BulkheadStage): void {
+    this.holdsSlot = true;
+    const clock = bulkhead.sampleClock;
+    if (clock !== undefined) this.slotAt = clock.now();
+  }
+
+  /** Gives the slot back once the work has settled with `outcome`. */
+  private releaseSlot(outcome: unknown, threw: boolean): void {
+    if (this.holdsSlot) this.pipeline.bulkhead!.release(this.slotAt, outcome, threw, this.timedScope);
   }
 
   /** The attempt's scope aborted while it waited for a slot. */
@@ -235,7 +248,7 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
 
   /** A direct attempt's value: booked, and passed on. */
   private passValue(value: T): T {
-    if (this.holdsSlot) this.pipeline.bulkhead!.release();
+    this.releaseSlot(value, false);
     this.settled = true;
     this.dispose();
     this.pipeline.breaker?.record(value, false, this.generation, this.startedAt, this.caller);
@@ -249,7 +262,7 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
   }
 
   private booked(error: unknown): void {
-    if (this.holdsSlot) this.pipeline.bulkhead!.release();
+    this.releaseSlot(error, true);
     this.settled = true;
     this.dispose();
     this.pipeline.breaker?.record(error, true, this.generation, this.startedAt, this.caller);
@@ -282,14 +295,14 @@ class Attempt<T> extends ExecutionScope implements DeadlineEntry, BulkheadWaiter
 
   private value(value: T): void {
     // A slot is held until the work settles, even when the attempt already ended.
-    if (this.holdsSlot) this.pipeline.bulkhead!.release();
+    this.releaseSlot(value, false);
     if (!this.finish()) return;
     this.pipeline.breaker?.record(value, false, this.generation, this.startedAt, this.caller);
     this.resolve(value);
   }
 
   private error(error: unknown): void {
-    if (this.holdsSlot) this.pipeline.bulkhead!.release();
+    this.releaseSlot(error, true);
     if (!this.finish()) return;
     this.failed(error);
   }

@@ -7,6 +7,7 @@ import {
   checkFunction,
   checkKnownKeys,
   checkObject,
+  checkPolicyOptions,
   checkPositiveDuration,
   checkPositiveInteger,
 } from '../validation/option-validators.js';
@@ -76,14 +77,8 @@ const STALE_KEYS: readonly string[] = ['maxAge', 'maxEntries', 'map'];
  * `fallbacks.pricing.staleIfError.maxAge must be a positive number (got 0)`.
  */
 export function validateFallbackOptions(options: unknown, path: string): void {
-  if (options === undefined) return;
-  checkObject(path, options);
-  const record = options as Record<string, unknown>;
-  checkKnownKeys(path, record, KNOWN_KEYS);
-  if (record['name'] !== undefined && (typeof record['name'] !== 'string' || record['name'] === '')) {
-    throw new InvalidOptionsError(`${path}.name`, 'must be a non-empty string', record['name']);
-  }
-  checkObject(`${path}.clock`, record['clock']);
+  const record = checkPolicyOptions(path, options, KNOWN_KEYS);
+  if (record === undefined) return;
   checkFunction(`${path}.handler`, record['handler']);
   checkFunction(`${path}.key`, record['key']);
   checkOn(`${path}.on`, record['on']);

@@ -24,3 +24,6 @@ export const MAX_STALE_ENTRIES = 1_000_000;
 
 /** Most calls waiting for a bulkhead slot (`maxQueue`): each is held in memory while it waits. */
 export const MAX_BULKHEAD_QUEUE = 100_000;
+
+/** Largest concurrency limit an adaptive limit may reach (`maxLimit`), and its windows' sample counts. */
+export const MAX_ADAPTIVE_LIMIT = 100_000;

@@ -109,3 +109,39 @@ export function checkKnownKeys(path: string, value: object, known: readonly stri
     }
   }
 }
+
+/** A finite number in `[low, high]` (`lowOpen` / `highOpen` exclude the bound): `must be ${description}`. */
+export function checkNumberIn(path: string, value: unknown, low: number, high: number, description: string, lowOpen = false, highOpen = false): void {
+  if (value === undefined) return;
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (lowOpen ? value > low : value >= low) &&
+    (highOpen ? value < high : value <= high);
+  if (!ok) throw new InvalidOptionsError(path, `must be ${description}`, value);
+}
+
+/** A whole number (of samples, windows, calls) in `[min, max]`. */
+export function checkCount(path: string, value: unknown, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionsError(path, `must be an integer from ${min} to ${max}`, value);
+  }
+}
+
+/**
+ * What every policy's options check first: an object (or `undefined`, the defaults) of known keys,
+ * with a non-empty `name` and an object `clock` when given. Returns the options as a record, or
+ * `undefined` for `undefined`.
+ */
+export function checkPolicyOptions(path: string, options: unknown, known: readonly string[]): Record<string, unknown> | undefined {
+  if (options === undefined) return undefined;
+  checkObject(path, options);
+  const record = options as Record<string, unknown>;
+  checkKnownKeys(path, record, known);
+  if (record['name'] !== undefined && (typeof record['name'] !== 'string' || record['name'] === '')) {
+    throw new InvalidOptionsError(`${path}.name`, 'must be a non-empty string', record['name']);
+  }
+  checkObject(`${path}.clock`, record['clock']);
+  return record;
+}

@@ -135,11 +135,12 @@ function timeoutLayer(timeout: TimeoutStage, next: Layer): Layer {
 function bulkheadLayer(bulkhead: BulkheadStage, next: Layer): Layer {
   return <T>(operation: Operation<T>, scope: ExecutionScope): Promise<T> => {
     const run = (): Promise<T> => {
+      const slotAt = bulkhead.sampleClock === undefined ? NaN : bulkhead.sampleClock.now();
       const work = next(operation, scope);
       // The slot is the work's, until the work itself settles.
       work.then(
-        () => bulkhead.release(),
-        () => bulkhead.release(),
+        (value) => bulkhead.release(slotAt, value, false, scope),
+        (error: unknown) => bulkhead.release(slotAt, error, true, scope),
       );
       return work;
     };
