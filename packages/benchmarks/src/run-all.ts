@@ -10,7 +10,7 @@
  * on the machine's own Node.
  *
  * Flags: `--quick` or BENCH_QUICK=1 (few rounds, short windows: a smoke run),
- * `--suites=calls,hygiene,memory,idle,http`, `--nodes=20,24` (or BENCH_NODES=20,24: the Node
+ * `--suites=calls,hygiene,memory,idle,http,http-client`, `--nodes=20,24` (or BENCH_NODES=20,24: the Node
  * majors of the per-call suite). From the root: `BENCH_QUICK=1 npm run bench`, or
  * `npm run bench -w @bulwark/benchmarks -- --quick --nodes=24` after `npm run build`.
  */
@@ -27,12 +27,13 @@ import { nodeRunsJson, type NodeRun } from './lib/node-summary.js';
 import { renderReport } from './lib/report.js';
 import { evaluateTargets, summarizeIdle, type IdleSummary } from './lib/targets.js';
 import type { CallsResult } from './suites/calls.suite.js';
+import type { HttpClientResult } from './suites/http-client.suite.js';
 import type { HygieneResult } from './suites/hygiene.suite.js';
 import type { IdleCpuResult } from './suites/idle-cpu.suite.js';
 import type { BreakerMemoryResult } from './suites/memory-breakers.suite.js';
 import type { InflightResult } from './suites/memory-inflight.suite.js';
 
-const ALL_SUITES = ['calls', 'hygiene', 'memory', 'idle', 'http'] as const;
+const ALL_SUITES = ['calls', 'hygiene', 'memory', 'idle', 'http', 'http-client'] as const;
 type SuiteName = (typeof ALL_SUITES)[number];
 
 interface Args {
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
   let idleRuns: IdleCpuResult[] | undefined;
   let idle: IdleSummary[] | undefined;
   let http: HttpResult | undefined;
+  let httpClient: HttpClientResult | undefined;
 
   if (suites.has('hygiene')) {
     step('hygiene: timers, AbortControllers, AsyncLocalStorage entries per call; stacks per rejection');
@@ -137,6 +139,10 @@ async function main(): Promise<void> {
     step('http: autocannon against one Nest Express app, bare vs decorated (metrics off and on)');
     http = await runHttp(quick);
   }
+  if (suites.has('http-client')) {
+    step('http-client: one GET to a local server through fetch, resilientFetch and cockatiel-wrapped fetch');
+    httpClient = await runSuite<HttpClientResult>('http-client', quickArgs, { gc: false });
+  }
 
   const machineAfter = { ...machine, loadAverageAtEnd: Math.round(os.loadavg()[0]! * 100) / 100 };
   const analysis = calls?.analysis;
@@ -148,7 +154,7 @@ async function main(): Promise<void> {
     ...(nodes === undefined ? [] : [`--nodes=${nodes.join(',')}`]),
   ];
   const command = `npm run bench${flags.length > 0 ? ` -w @bulwark/benchmarks -- ${flags.join(' ')}` : ''}`;
-  const markdown = renderReport({ machine: machineAfter, command, quick, durationSeconds, calls: analysis, nodes: nodeRuns, hygiene, breakers, inflight, idle, http, targets });
+  const markdown = renderReport({ machine: machineAfter, command, quick, durationSeconds, calls: analysis, nodes: nodeRuns, hygiene, breakers, inflight, idle, http, httpClient, targets });
   process.stdout.write(`${markdown}\n`);
 
   const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
@@ -180,6 +186,7 @@ async function main(): Promise<void> {
     memory: { breakers, inflight },
     idle: idle === undefined ? undefined : { summary: idle, runs: idleRuns },
     http,
+    httpClient,
   };
   await writeFile(`${resultsDir}${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(`${resultsDir}${base}.md`, markdown);

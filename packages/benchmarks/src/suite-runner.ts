@@ -12,6 +12,7 @@ const SUITES: Record<string, () => Promise<SuiteModule>> = {
   'memory-inflight': () => import('./suites/memory-inflight.suite.js'),
   'idle-cpu': () => import('./suites/idle-cpu.suite.js'),
   'http-server': () => import('./suites/http-server.suite.js'),
+  'http-client': () => import('./suites/http-client.suite.js'),
   'profile-target': () => import('./suites/profile-target.suite.js'),
 };
 

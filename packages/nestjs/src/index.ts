@@ -3,6 +3,7 @@ export { ResilienceModule } from './resilience.module.js';
 export type {
   ResilienceDefaults,
   ResilienceErrorMappingOptions,
+  ResilienceFeatureOptions,
   ResilienceHealthOptions,
   ResilienceModuleAsyncOptions,
   ResilienceModuleOptions,
@@ -17,6 +18,7 @@ export { Retry } from './decorators/retry.decorator.js';
 export { Timeout } from './decorators/timeout.decorator.js';
 export { Fallback } from './decorators/fallback.decorator.js';
 export { Bulkhead } from './decorators/bulkhead.decorator.js';
+export { SkipResilience } from './decorators/skip-resilience.decorator.js';
 export type { FallbackDecoratorOptions, FallbackFunction } from './decorators/resilience-spec.interface.js';
 export type { CircuitBreakerDecoratorOptions, CircuitBreakerKeyFunction } from './decorators/resilience-spec.interface.js';
 
@@ -35,7 +37,8 @@ export { ResilienceErrorInterceptor } from './errors/resilience-error.intercepto
 export { isClientError } from './errors/client-error.classifier.js';
 export { ResilienceEventBus, RECENT_EVENTS } from './events/resilience-event-bus.js';
 export type { ResilienceEvent, ResilienceEventType } from './events/resilience-event.interface.js';
-export type { ResilienceAdminAction, ResilienceAdminOptions } from './live/live-options.interface.js';
+export type { ResilienceAdminAction, ResilienceAdminOptions } from './admin/admin-options.interface.js';
+export type { ResilienceLiveOptions } from './live/live-options.interface.js';
 export type { DashboardCircuitBreaker, ResilienceDashboardData } from './live/dashboard-data.js';
 export { FallbackRegistry } from './registries/fallback.registry.js';
 export type {

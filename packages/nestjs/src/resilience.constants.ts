@@ -4,11 +4,17 @@ export const RESILIENCE_OPTIONS = Symbol.for('bulwark:resilience-options');
 /** Metadata key holding a method's (or class's) resilience specs. */
 export const RESILIENCE_METADATA = 'bulwark:resilience';
 
+/** Metadata key set by `@SkipResilience()` on a method (the function) or a class. */
+export const SKIP_RESILIENCE_METADATA = 'bulwark:skip';
+
 /** Marks a function as a Bulwark method wrapper (so stacked decorators wrap only once). */
 export const RESILIENCE_WRAPPER = 'bulwark:wrapper';
 
 /** Own property of a discovered instance holding its per-application method pipelines. */
 export const INSTANCE_PIPELINES = Symbol('bulwark:pipelines');
+
+/** Property of a decorated class's instances into which Nest injects their application's pipelines. */
+export const INSTANCE_APPLICATION = Symbol('bulwark:application');
 
 /** Default timeout for `@Timeout()` without arguments: the article's rule for external calls. */
 export const DEFAULT_TIMEOUT_MS = 10_000;

@@ -1,92 +1,99 @@
-import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
-import { PolicyDeclarations } from './discovery/policy-declarations.js';
-import { ResilienceExplorer } from './discovery/resilience.explorer.js';
-import { ResilienceEventBus } from './events/resilience-event-bus.js';
-import { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
-import { ResilienceErrorLogger } from './errors/resilience-error.logger.js';
-import { remountHealthController, type ResilienceHealthController } from './health/resilience-health.controller.js';
-import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
-import { ResilienceHealthService } from './health/resilience-health.service.js';
-import { remountLiveControllers } from './live/live-controllers.js';
-import { observabilityProviders } from './observability/observability.providers.js';
+import { Module, type DynamicModule, type ModuleMetadata, type Provider } from '@nestjs/common';
+import { DiscoveryService, ModulesContainer } from '@nestjs/core';
+import { featureImports, selectFeatures } from './features/feature-imports.js';
+import { missingPeerError } from './observability/optional-peer.js';
+import {
+  checkFactoryDefinitionOptions,
+  staticDefinitionOptions,
+  withDeclaredOptions,
+  type DefinitionOptions,
+} from './options/definition-options.js';
+import { featurePolicies, ResilienceFeaturePolicies, withFeaturePolicies } from './options/feature-policies.js';
 import type {
+  ResilienceFeatureOptions,
   ResilienceModuleAsyncOptions,
   ResilienceModuleOptions,
   ResilienceOptionsFactory,
 } from './options/resilience-options.interface.js';
 import { validateResilienceOptions } from './options/validate-resilience-options.js';
-import { PipelineFactory } from './pipeline/pipeline.factory.js';
-import { BulkheadRegistry } from './registries/bulkhead.registry.js';
-import { CircuitBreakerRegistry } from './registries/circuit-breaker.registry.js';
-import { FallbackRegistry } from './registries/fallback.registry.js';
-import { RetryRegistry } from './registries/retry.registry.js';
-import { TimeoutRegistry } from './registries/timeout.registry.js';
+import { defineCoreModule } from './resilience-core.module.js';
 import { RESILIENCE_OPTIONS } from './resilience.constants.js';
-import { mountedControllers } from './routes/mounted-controllers.js';
-import { checkFactoryRouteOptions, staticRouteOptions, withDeclaredRoutes, type RouteOptions } from './routes/route-options.js';
-import { ResilienceStoreBinding } from './store/resilience-store.binding.js';
+import { MountedRoutes } from './routes/mounted-routes.js';
 
-const REGISTRIES = [CircuitBreakerRegistry, RetryRegistry, TimeoutRegistry, BulkheadRegistry, FallbackRegistry];
-const EXPORTS = [...REGISTRIES, RESILIENCE_OPTIONS, ResilienceHealthService, ResilienceHealthIndicator, ResilienceEventBus];
+/** Builds the options providers from the routes and features of the definition. */
+type OptionsProviders = (routes: MountedRoutes, openTelemetryWired: false | Promise<boolean>) => Provider[];
 
 /**
- * Registers Bulwark in an application (global). Policy state lives in this module's providers:
- * two applications in one process never share a breaker.
+ * Registers Bulwark in an application (global unless `isGlobal: false`). Policy state lives in
+ * the providers of the module it defines: two applications in one process never share a breaker.
  *
- * The routes (`health`, `live`, `admin`, `metrics.path`, `openApi`) are decided when the module is
- * defined: `forRootAsync` takes them beside its factory, and mounts exactly what `forRoot` would.
+ * What the module is made of is decided when it is defined: its routes (`health`, `live`, `admin`,
+ * `metrics.path`, `openApi`) and its opt-in features (`live`, `admin`, `metrics`, `openTelemetry`),
+ * each an internal module of its own, loaded only when asked for. `forRootAsync` takes those
+ * options beside its factory, and defines exactly what `forRoot` would.
  */
 @Module({})
 export class ResilienceModule {
   static forRoot(options: ResilienceModuleOptions = {}): DynamicModule {
-    return {
-      module: ResilienceModule,
-      global: true,
-      imports: [DiscoveryModule],
-      controllers: mountedControllers(options).controllers,
-      providers: [
-        // Validated when the application is created, so a bad option fails start-up (and
-        // `compile()` in tests rejects) with the policy and field named.
-        { provide: RESILIENCE_OPTIONS, useFactory: () => resolveOptions(options) },
-        ...commonProviders(options.errorMapping !== false),
-        ...observabilityProviders(options.metrics),
-      ],
-      exports: EXPORTS,
-    };
+    return defineResilienceModule(options ?? {}, [], options?.errorMapping !== false, () => [
+      {
+        provide: RESILIENCE_OPTIONS,
+        inject: [DiscoveryService, ModulesContainer],
+        useFactory: (discovery: DiscoveryService, modules: ModulesContainer) =>
+          withFeaturePolicies(resolveOptions(options), 'ResilienceModule.forRoot', featurePolicies(discovery, modules)),
+      },
+    ]);
   }
 
   static forRootAsync(asyncOptions: ResilienceModuleAsyncOptions): DynamicModule {
-    const routes = staticRouteOptions(asyncOptions);
-    const mounted = mountedControllers(routes);
+    const declared = staticDefinitionOptions(asyncOptions);
+    const factory = optionsFactory(asyncOptions);
+    return defineResilienceModule(declared, asyncOptions.imports ?? [], true, (routes, openTelemetryWired) => [
+      {
+        provide: RESILIENCE_OPTIONS,
+        inject: [...factory.inject, DiscoveryService, ModulesContainer],
+        useFactory: async (...args: unknown[]) => {
+          const [discovery, modules] = args.splice(-2) as [DiscoveryService, ModulesContainer];
+          const options = finish(await factory.create(...args), declared, routes, await openTelemetryWired);
+          return withFeaturePolicies(options, 'the ResilienceModule.forRootAsync factory', featurePolicies(discovery, modules));
+        },
+      },
+      ...factory.providers,
+    ]);
+  }
+
+  /**
+   * Named policies declared by a feature module, beside the code that uses them:
+   * `imports: [ResilienceModule.forFeature({ circuitBreakers: { orders: { failureThreshold: 3 } } })]`.
+   * They join the application's module options when it starts (validated the same way); one name
+   * configured differently here and in `forRoot` (or another `forFeature`) fails start-up naming both.
+   */
+  static forFeature(policies: ResilienceFeatureOptions): DynamicModule {
     return {
       module: ResilienceModule,
-      global: true,
-      imports: [DiscoveryModule, ...(asyncOptions.imports ?? [])],
-      controllers: mounted.controllers,
-      providers: [
-        ...asyncOptionsProviders(asyncOptions, routes, mounted.health),
-        ...commonProviders(true),
-        ...observabilityProviders(asyncOptions.metrics),
-      ],
-      exports: EXPORTS,
+      providers: [{ provide: ResilienceFeaturePolicies, useValue: new ResilienceFeaturePolicies(policies) }],
     };
   }
 }
 
-function commonProviders(errorMapping: boolean): Provider[] {
-  return [
-    PolicyDeclarations,
-    ...REGISTRIES,
-    ResilienceStoreBinding,
-    ResilienceEventBus,
-    PipelineFactory,
-    ResilienceExplorer,
-    ResilienceHealthService,
-    ResilienceHealthIndicator,
-    ResilienceErrorLogger,
-    ...(errorMapping ? [{ provide: APP_INTERCEPTOR, useClass: ResilienceErrorInterceptor }] : []),
-  ];
+function defineResilienceModule(
+  declared: DefinitionOptions,
+  imports: NonNullable<ModuleMetadata['imports']>,
+  errorMapping: boolean,
+  options: OptionsProviders,
+): DynamicModule {
+  const routes = new MountedRoutes(declared);
+  const features = selectFeatures(declared);
+  // With the live view, the health controller is declared by it, after its own routes: Express
+  // matches routes in registration order, and `events` / `dashboard` must win over `/:name`.
+  const controllers = routes.health !== undefined && !features.live ? [routes.health] : [];
+  const core = defineCoreModule({ imports, errorMapping, controllers, options: options(routes, features.openTelemetry) });
+  return {
+    module: ResilienceModule,
+    global: declared.isGlobal !== false,
+    imports: [core, ...featureImports(features, { core, imports, routes })],
+    exports: [core],
+  };
 }
 
 function resolveOptions(options: unknown): ResilienceModuleOptions {
@@ -94,45 +101,45 @@ function resolveOptions(options: unknown): ResilienceModuleOptions {
   return Object.freeze({ ...(options ?? {}) });
 }
 
-function asyncOptionsProviders(
-  asyncOptions: ResilienceModuleAsyncOptions,
-  routes: RouteOptions,
-  health: Type<ResilienceHealthController> | undefined,
-): Provider[] {
-  const finish = (options: ResilienceModuleOptions): ResilienceModuleOptions => {
-    const fromFactory = resolveOptions(options);
-    checkFactoryRouteOptions(routes, fromFactory);
-    const resolved = resolveOptions(withDeclaredRoutes(fromFactory, routes));
-    // Declared before the factory ran; a path from the factory moves them (routes are registered
-    // after providers are created).
-    const path = fromFactory.health === undefined || fromFactory.health === false ? undefined : fromFactory.health.path;
-    if (health !== undefined && routes.health === undefined && path !== undefined) {
-      remountHealthController(health, path);
-      remountLiveControllers(health, path);
-    }
-    return resolved;
-  };
+/**
+ * The options from a `forRootAsync` factory, checked against the module already defined, with the
+ * definition options in force. A `health.path` from the factory, when none was given statically,
+ * moves the routes (they are registered after providers are created).
+ */
+function finish(
+  fromFactory: ResilienceModuleOptions,
+  declared: DefinitionOptions,
+  routes: MountedRoutes,
+  openTelemetryWired: boolean,
+): ResilienceModuleOptions {
+  const checked = resolveOptions(fromFactory);
+  checkFactoryDefinitionOptions(declared, checked);
+  const setting = checked.openTelemetry;
+  // The default found no `@opentelemetry/api` when the module was defined: nothing was wired.
+  if (!openTelemetryWired && setting !== undefined && setting !== false) throw missingPeerError('openTelemetry', '@opentelemetry/api');
+  const resolved = resolveOptions(withDeclaredOptions(checked, declared));
+  const path = checked.health === undefined || checked.health === false ? undefined : checked.health.path;
+  if (declared.health === undefined && path !== undefined) routes.remount(path);
+  return resolved;
+}
+
+interface OptionsFactory {
+  readonly inject: NonNullable<Extract<Provider, { useFactory: unknown }>['inject']>;
+  readonly create: (...args: unknown[]) => ResilienceModuleOptions | Promise<ResilienceModuleOptions>;
+  readonly providers: Provider[];
+}
+
+function optionsFactory(asyncOptions: ResilienceModuleAsyncOptions): OptionsFactory {
   if (asyncOptions.useFactory !== undefined) {
-    const factory = asyncOptions.useFactory;
-    return [
-      {
-        provide: RESILIENCE_OPTIONS,
-        inject: asyncOptions.inject ?? [],
-        useFactory: async (...args: unknown[]) => finish(await factory(...args)),
-      },
-    ];
+    return { inject: asyncOptions.inject ?? [], create: asyncOptions.useFactory, providers: [] };
   }
   const factoryClass = asyncOptions.useClass ?? asyncOptions.useExisting;
   if (factoryClass === undefined) {
     throw new Error('ResilienceModule.forRootAsync needs useFactory, useClass or useExisting');
   }
-  const providers: Provider[] = [
-    {
-      provide: RESILIENCE_OPTIONS,
-      inject: [factoryClass],
-      useFactory: async (factory: ResilienceOptionsFactory) => finish(await factory.createResilienceOptions()),
-    },
-  ];
-  if (asyncOptions.useClass !== undefined) providers.push(asyncOptions.useClass);
-  return providers;
+  return {
+    inject: [factoryClass],
+    create: (factory) => (factory as ResilienceOptionsFactory).createResilienceOptions(),
+    providers: asyncOptions.useClass === undefined ? [] : [asyncOptions.useClass],
+  };
 }

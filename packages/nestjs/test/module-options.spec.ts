@@ -243,7 +243,7 @@ describe('invalid options fail start-up with the policy and field named', () => 
     [
       'an unknown module option',
       { circuitBreaker: {} } as never,
-      'circuitBreaker is not a ResilienceModule option (known: defaults, circuitBreakers, retries, timeouts, bulkheads, strict, health, openApi, exposeKeys, errorMapping, clock, live, admin, logging, metrics, openTelemetry, store) (got object)',
+      'circuitBreaker is not a ResilienceModule option (known: defaults, circuitBreakers, retries, timeouts, bulkheads, strict, isGlobal, health, openApi, exposeKeys, errorMapping, clock, live, admin, logging, metrics, openTelemetry, store) (got object)',
     ],
   ])('forRoot with %s', async (_, options, message) => {
     const error = await expectStartupFailure(ResilienceModule.forRoot(options));
@@ -495,5 +495,64 @@ describe('defaults and timeout profiles', () => {
     await clock.tickAsync(1);
     await call.promise;
     expect(call.error).toMatchObject({ name: 'TimeoutError', policyName: 'internal', duration: 50 });
+  });
+});
+
+describe('isGlobal', () => {
+  /** A module of the application that injects a registry without importing ResilienceModule. */
+  @Injectable()
+  class BreakerReport {
+    constructor(readonly breakers: CircuitBreakerRegistry) {}
+  }
+
+  const defineApp = (resilience: DynamicModule) => {
+    @Module({ providers: [BreakerReport, Pricing] })
+    class ReportModule {}
+    @Module({ imports: [resilience, ReportModule] })
+    class AppModule {}
+    return AppModule;
+  };
+
+  it('is true by default: every module injects the registries', async () => {
+    app = await bootApp('express', { imports: [defineApp(ResilienceModule.forRoot({ clock: new FakeClock(START) }))] });
+    expect(app.get(BreakerReport).breakers).toBe(app.get(CircuitBreakerRegistry));
+  });
+
+  it.each([
+    ['forRoot', ResilienceModule.forRoot({ isGlobal: false, clock: new FakeClock(START) })],
+    ['forRootAsync', ResilienceModule.forRootAsync({ isGlobal: false, useFactory: () => ({ clock: new FakeClock(START) }) })],
+  ])('false (%s): a module that does not import it cannot inject its exports', async (_, resilience) => {
+    const error = await Test.createTestingModule({ imports: [defineApp(resilience)] })
+      .compile()
+      .then(() => undefined, (reason: unknown) => reason as Error);
+    expect(error?.message).toContain("Nest can't resolve dependencies of the BreakerReport (?)");
+  });
+
+  it('false: the registries are injected where the module is imported (re-exported by a shared module), and decorators work everywhere', async () => {
+    @Module({ imports: [ResilienceModule.forRoot({ isGlobal: false, clock: new FakeClock(START), circuitBreakers: { pricing: { failureThreshold: 2 } } })], exports: [ResilienceModule] })
+    class SharedResilienceModule {}
+    @Module({ imports: [SharedResilienceModule], providers: [BreakerReport] })
+    class ReportModule {}
+    @Module({ providers: [Pricing] })
+    class PricingModule {}
+    app = await bootApp('express', { imports: [ReportModule, PricingModule] });
+    expect(app.get(BreakerReport).breakers.get('pricing')).toBeDefined();
+    // Pricing's module does not import ResilienceModule: its breaker applies all the same.
+    await expectPricingOpensAfter(2);
+  });
+
+  it('is decided beside the forRootAsync factory: the factory may not change it', async () => {
+    const error = await expectStartupFailure(ResilienceModule.forRootAsync({ useFactory: () => ({ isGlobal: false }) }));
+    expect(error.message).toBe(
+      'ResilienceModule.forRootAsync: `isGlobal` came from the options factory (false) but was not given to forRootAsync itself. ' +
+        'It decides whether the module is global, which is settled before the factory runs: pass it to ' +
+        'ResilienceModule.forRootAsync({ isGlobal: ..., useFactory }) instead.',
+    );
+  });
+
+  it('must be a boolean', async () => {
+    const error = await expectStartupFailure(ResilienceModule.forRoot({ isGlobal: 'no' as never }));
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect(error.message).toBe('isGlobal must be a boolean (got "no")');
   });
 });

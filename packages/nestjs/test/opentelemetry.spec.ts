@@ -61,6 +61,23 @@ describe('OpenTelemetry without an SDK', () => {
     ).rejects.toThrow('`openTelemetry` needs @opentelemetry/api, which is not installed: npm install @opentelemetry/api');
   });
 
+  it('with forRootAsync, is decided beside the factory when given there: the factory may repeat it, not change it', async () => {
+    const define = (factory: ResilienceModuleOptions['openTelemetry']) =>
+      Test.createTestingModule({ imports: [ResilienceModule.forRootAsync({ openTelemetry: false, useFactory: () => ({ openTelemetry: factory }) })] })
+        .compile()
+        .then(async (compiled) => {
+          await compiled.close();
+          return undefined;
+        }, (reason: unknown) => (reason as Error).message);
+    await expect(define(false)).resolves.toBeUndefined();
+    await expect(define(undefined)).resolves.toBeUndefined();
+    await expect(define(true)).resolves.toBe(
+      'ResilienceModule.forRootAsync: `openTelemetry` came from the options factory (true) but was given differently to forRootAsync itself. ' +
+        'It decides whether the OpenTelemetry code is wired (and loaded), which is settled before the factory runs: pass it to ' +
+        'ResilienceModule.forRootAsync({ openTelemetry: ..., useFactory }) instead.',
+    );
+  });
+
   it.each([
     [{ openTelemetry: 'yes' }, 'openTelemetry must be a boolean or an object (got "yes")'],
     [{ openTelemetry: { meterName: '' } }, 'openTelemetry.meterName must be a non-empty string (got "")'],

@@ -412,6 +412,19 @@ describe('metrics options', () => {
     expect((error as Error).message).toBe('metrics.path must be a non-empty string (got " ")');
   });
 
+  it('refuses metrics that only the forRootAsync factory turns on (their code is wired when the module is defined)', async () => {
+    const error = await Test.createTestingModule({
+      imports: [ResilienceModule.forRootAsync({ openTelemetry: false, useFactory: () => ({ metrics: { registry: new Registry() } }) })],
+    })
+      .compile()
+      .then(() => undefined, (reason: unknown) => reason);
+    expect((error as Error).message).toBe(
+      'ResilienceModule.forRootAsync: `metrics` came from the options factory (an object) but was not given to forRootAsync itself. ' +
+        'It decides whether the metrics code is wired (and loaded), which is settled before the factory runs: pass it to ' +
+        'ResilienceModule.forRootAsync({ metrics: ..., useFactory }) instead.',
+    );
+  });
+
   describe.each(PLATFORMS)('%s: forRootAsync', (platform: Platform) => {
     @Injectable()
     class Config {

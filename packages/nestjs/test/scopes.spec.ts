@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Inject, Injectable, Param, Scope, type INestApplication } from '@nestjs/common';
-import { REQUEST } from '@nestjs/core';
+import { DiscoveryService, ModuleRef, REQUEST } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { FakeClock } from '@bulwark/core';
 import { CircuitBreaker, CircuitBreakerRegistry, Fallback, ResilienceModule, Retry, RetryRegistry } from '@bulwark/nestjs';
@@ -199,5 +200,68 @@ describe.each(PLATFORMS)('%s: request-scoped providers in two applications at on
     await request(second).get('/client/fail').set('x-request-id', 'b2').expect(200);
     expect(other.get(CircuitBreakerRegistry).get('per-request')!.snapshot().failureCount).toBe(1);
     expect(app.get(CircuitBreakerRegistry).get('per-request')!.snapshot().calls.notPermitted).toBe(1);
+  });
+});
+
+@Injectable()
+class CreatedClient {
+  calls = 0;
+  @CircuitBreaker({ name: 'created', failureThreshold: 1 })
+  async call(): Promise<string> {
+    this.calls++;
+    throw new Error('down');
+  }
+}
+
+describe('instances Nest creates outside discovery find their application through Nest itself', () => {
+  let other: INestApplication | undefined;
+  afterEach(async () => {
+    await other?.close();
+    other = undefined;
+  });
+
+  it('leave Nest’s instance wrappers as Nest made them', async () => {
+    app = await bootApp('express', {
+      imports: [ResilienceModule.forRoot({ clock: new FakeClock(START) })],
+      controllers: [ClientController, ScopedController],
+      providers: [RequestClient, TransientClient, OwnerA, OwnerB],
+    });
+    await request(app.getHttpServer()).get('/client/ok').set('x-request-id', 'r1').expect(200);
+    const discovery = app.get(DiscoveryService);
+    const wrappers = [...discovery.getProviders(), ...discovery.getControllers()].filter((wrapper) =>
+      [RequestClient, ScopedController, TransientClient].includes(wrapper.metatype as never),
+    );
+    expect(wrappers).toHaveLength(3);
+    // No method of Nest's InstanceWrapper is replaced on an instance (as patching one would).
+    for (const wrapper of wrappers) {
+      const methods = Object.getPrototypeOf(wrapper) as Record<string, unknown>;
+      expect(Object.getOwnPropertyNames(wrapper).filter((key) => typeof methods[key] === 'function')).toEqual([]);
+    }
+  });
+
+  it('moduleRef.create() in two live applications: each instance uses its own application’s breaker', async () => {
+    const metadata = () => ({ imports: [ResilienceModule.forRoot({ clock: new FakeClock(START) })], providers: [CreatedClient] });
+    app = await bootApp('express', metadata());
+    other = await bootApp('express', metadata());
+    // Created in the first application after the second one booted.
+    const created = await app.get(ModuleRef).create(CreatedClient);
+    await expect(created.call()).rejects.toThrow('down');
+    await expect(created.call()).rejects.toThrow('Circuit breaker "created" is open');
+    expect(created.calls).toBe(1);
+    expect(app.get(CircuitBreakerRegistry).get('created')!.state).toBe('open');
+    expect(other.get(CircuitBreakerRegistry).get('created')!.state).toBe('closed');
+    // Nothing Bulwark gives an instance shows among its enumerable keys (logs, spreads).
+    expect(Object.getOwnPropertySymbols(created).filter((key) => Object.prototype.propertyIsEnumerable.call(created, key))).toEqual([]);
+  });
+
+  it('a testing module without ResilienceModule, whose mocker answers every missing dependency, runs decorated methods as written', async () => {
+    const moduleRef = await Test.createTestingModule({ providers: [CreatedClient] })
+      .useMocker(() => ({ tableOf: () => ({ call: { invoke: () => 'mocked' } }) }))
+      .compile();
+    const client = moduleRef.get(CreatedClient);
+    await expect(client.call()).rejects.toThrow('down');
+    await expect(client.call()).rejects.toThrow('down');
+    expect(client.calls).toBe(2);
+    await moduleRef.close();
   });
 });

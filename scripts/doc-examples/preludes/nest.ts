@@ -32,6 +32,7 @@ import {
   ResilienceModule,
   Retry,
   RetryRegistry,
+  SkipResilience,
   Timeout,
   TimeoutError,
   TimeoutRegistry,

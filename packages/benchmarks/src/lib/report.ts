@@ -4,6 +4,7 @@ import type { InflightResult } from '../suites/memory-inflight.suite.js';
 import type { CallRow, CallsAnalysis, ConditionFigures } from './analysis.js';
 import { BARE_LABEL } from './catalog.js';
 import { fixed, fixedRange, int, nsRange, ratioRange, signedInt, table } from './format.js';
+import type { HttpClientResult } from '../suites/http-client.suite.js';
 import type { HttpResult } from './http-summary.js';
 import type { MachineInfo } from './machine.js';
 import { renderNodeTables, type NodeRun } from './node-summary.js';
@@ -22,6 +23,7 @@ export interface ReportInputs {
   readonly inflight?: readonly InflightResult[];
   readonly idle?: readonly IdleSummary[];
   readonly http?: HttpResult;
+  readonly httpClient?: HttpClientResult;
   readonly targets: readonly TargetResult[];
 }
 
@@ -216,6 +218,23 @@ function idleTable(idle: readonly IdleSummary[]): string {
   ].join('\n');
 }
 
+function httpClientTable(result: HttpClientResult): string {
+  const bare = result.rows.find((row) => row.client === 'fetch')!;
+  return [
+    `### Outbound HTTP (one GET to a local server in its own process; ${result.rounds} rounds of ${result.requestsPerRound} sequential requests, then ${result.concurrency} in flight for ${result.concurrentWindowMs} ms, clients in turn)`,
+    '',
+    table(['client', 'µs / request, mean', 'p50 µs', 'p99 µs', 'over bare fetch, µs', `req/s, ${result.concurrency} in flight`, '× bare fetch'], result.rows.map((row) => [
+      row.client,
+      fixed(row.sequentialMeanUs, 1),
+      fixed(row.sequentialP50Us, 1),
+      fixed(row.sequentialP99Us, 1),
+      row === bare ? '' : fixed(row.sequentialMeanUs - bare.sequentialMeanUs, 1),
+      int(row.concurrentRps),
+      fixed(row.concurrentRps / bare.concurrentRps, 3),
+    ])),
+  ].join('\n');
+}
+
 function httpTable(http: HttpResult): string {
   const side = (name: string, figures: HttpResult['bare']): string[] => [
     name,
@@ -264,8 +283,9 @@ export function renderReport(inputs: ReportInputs): string {
   parts.push(memoryTables(inputs.breakers, inputs.inflight));
   if (inputs.idle !== undefined) parts.push(idleTable(inputs.idle), '');
   if (inputs.http !== undefined) parts.push(httpTable(inputs.http), '');
+  if (inputs.httpClient !== undefined) parts.push(httpClientTable(inputs.httpClient), '');
   parts.push(
-    '### Targets (issue 5)',
+    '### Targets',
     '',
     table(
       ['target', 'figure', 'verdict'],

@@ -87,7 +87,7 @@ async function runApp({ NestFactory, AppModule, downstream: { state: downstream,
     expectEqual(step, 'body', res.body, { sku: 'abc', price: null, stale: true, reason: 'circuit-open' });
     expect(step, 'downstream hits (breaker open: none)', downstream.hits, 3);
 
-    step = 'GET /stocks/abc (an Observable handler without return-type metadata, retried per subscription)';
+    step = 'GET /stocks/abc (an Observable handler without return-type metadata, on a request-scoped controller, retried per subscription by a forFeature policy)';
     res = await call(base, '/stocks/abc');
     expect(step, 'HTTP status', res.status, 200);
     expectEqual(step, 'body', res.body, { sku: 'abc', stock: 7 });

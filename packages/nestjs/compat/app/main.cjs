@@ -7,7 +7,7 @@
 // The downstream and the checks are shared with the ES module app (checks.cjs).
 'use strict';
 require('reflect-metadata'); // first: Nest and Bulwark read and write Reflect metadata at load time
-const { Controller, Get, Inject, Injectable, Module, Param } = require('@nestjs/common');
+const { Controller, Get, Inject, Injectable, Module, Param, Scope } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const {
   CircuitBreaker,
@@ -69,7 +69,9 @@ Reflect.defineMetadata('design:paramtypes', [PricingClient], PricesController);
 decorateMethod(PricesController, 'get', [Get(':sku'), param(0, Param('sku'))]);
 
 // An Observable handler with no return-type metadata (plain JavaScript has none): it must stay an
-// Observable, retried per subscription. Its first subscription fails.
+// Observable, retried per subscription. Its first subscription fails. The controller is
+// request-scoped (its instances find their application's policies through Nest's injection) and
+// lives in a feature module declaring its retry policy with ResilienceModule.forFeature.
 let stockSubscriptions = 0;
 class StocksController {
   get(sku) {
@@ -81,14 +83,19 @@ class StocksController {
     });
   }
 }
-decorateClass(StocksController, [Controller('stocks')]);
-decorateMethod(StocksController, 'get', [Get(':sku'), param(0, Param('sku')), Retry({ maxRetries: 1, baseDelay: 1 })]);
+decorateClass(StocksController, [Controller({ path: 'stocks', scope: Scope.REQUEST })]);
+decorateMethod(StocksController, 'get', [Get(':sku'), param(0, Param('sku')), Retry('stock')]);
+
+class StocksModule {}
+decorateClass(StocksModule, [
+  Module({ imports: [ResilienceModule.forFeature({ retries: { stock: { maxRetries: 1, baseDelay: 1 } } })], controllers: [StocksController] }),
+]);
 
 class AppModule {}
 decorateClass(AppModule, [
   Module({
-    imports: [ResilienceModule.forRoot({ live: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } })],
-    controllers: [PricesController, StocksController],
+    imports: [ResilienceModule.forRoot({ live: true, strict: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } }), StocksModule],
+    controllers: [PricesController],
     providers: [PricingClient, { provide: PRICING_CONFIG, useValue: pricingConfig }],
   }),
 ]);

@@ -5,7 +5,7 @@
 // so decorators are applied by hand with Reflect.decorate (what TypeScript's __decorate does).
 // The downstream and the checks are shared with the CommonJS app (checks.cjs).
 import 'reflect-metadata'; // first: Nest and Bulwark read and write Reflect metadata at load time
-import { Controller, Get, Inject, Injectable, Module, Param } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module, Param, Scope } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   CircuitBreaker,
@@ -68,7 +68,9 @@ decorateClass(PricesController, [Controller('prices'), param(0, Inject(PricingCl
 decorateMethod(PricesController, 'get', [Get(':sku'), param(0, Param('sku'))]);
 
 // An Observable handler with no return-type metadata (plain JavaScript has none): it must stay an
-// Observable, retried per subscription. Its first subscription fails.
+// Observable, retried per subscription. Its first subscription fails. The controller is
+// request-scoped (its instances find their application's policies through Nest's injection) and
+// lives in a feature module declaring its retry policy with ResilienceModule.forFeature.
 let stockSubscriptions = 0;
 class StocksController {
   get(sku) {
@@ -80,14 +82,19 @@ class StocksController {
     });
   }
 }
-decorateClass(StocksController, [Controller('stocks')]);
-decorateMethod(StocksController, 'get', [Get(':sku'), param(0, Param('sku')), Retry({ maxRetries: 1, baseDelay: 1 })]);
+decorateClass(StocksController, [Controller({ path: 'stocks', scope: Scope.REQUEST })]);
+decorateMethod(StocksController, 'get', [Get(':sku'), param(0, Param('sku')), Retry('stock')]);
+
+class StocksModule {}
+decorateClass(StocksModule, [
+  Module({ imports: [ResilienceModule.forFeature({ retries: { stock: { maxRetries: 1, baseDelay: 1 } } })], controllers: [StocksController] }),
+]);
 
 class AppModule {}
 decorateClass(AppModule, [
   Module({
-    imports: [ResilienceModule.forRoot({ live: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } })],
-    controllers: [PricesController, StocksController],
+    imports: [ResilienceModule.forRoot({ live: true, strict: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } }), StocksModule],
+    controllers: [PricesController],
     providers: [PricingClient, { provide: PRICING_CONFIG, useValue: { baseUrl: downstream.baseUrl } }],
   }),
 ]);

@@ -1,5 +1,6 @@
-import { RESILIENCE_METADATA } from '../resilience.constants.js';
+import { RESILIENCE_METADATA, SKIP_RESILIENCE_METADATA } from '../resilience.constants.js';
 import { DECORATOR_NAMES, type ResilienceSpecs, type SpecKind } from './resilience-spec.interface.js';
+import { injectApplicationPipelines } from '../pipeline/instance-pipelines.js';
 import { wrapMethod } from './wrap-method.js';
 
 type AnyMethod = (...args: unknown[]) => unknown;
@@ -21,6 +22,16 @@ const SYNC_RETURN_TYPES: ReadonlySet<unknown> = new Set([...PRIMITIVE_WRAPPERS, 
 /** The resilience specs recorded on a method (the wrapper) or a class. */
 export function getResilienceSpecs(target: object): ResilienceSpecs | undefined {
   return Reflect.getOwnMetadata(RESILIENCE_METADATA, target) as ResilienceSpecs | undefined;
+}
+
+/** Whether `@SkipResilience()` marks a method (the function) or a class. */
+export function isSkipped(target: object): boolean {
+  return Reflect.getOwnMetadata(SKIP_RESILIENCE_METADATA, target) === true;
+}
+
+/** The decorators a class-level spec records, for messages: `@CircuitBreaker, @Retry`. */
+export function decoratorNames(specs: ResilienceSpecs): string {
+  return (Object.keys(specs) as SpecKind[]).map((kind) => DECORATOR_NAMES[kind]).join(', ');
 }
 
 /** Builds the decorator for one kind: on a method it wraps it, on a class every eligible method. */
@@ -54,25 +65,33 @@ function applyToMethod(target: object, key: string | symbol, descriptor: Propert
   // then only the metadata grows, and the inner wrapper runs the (complete) pipeline.
   if (existing === undefined) descriptor.value = wrapMethod(descriptor.value as AnyMethod, key);
   Reflect.defineMetadata(RESILIENCE_METADATA, { ...existing, [kind]: spec }, descriptor.value);
+  // Static methods have no instances (and are not discovered).
+  if (typeof target === 'object') injectApplicationPipelines(target);
 }
 
 /**
  * Class-level use, like Nest's own guards: every method that is async (an async function or
  * declared to return a Promise or an Observable) or a route/message handler (it carries Nest
- * metadata) gets the policy; a method-level decorator of the same kind wins. Lifecycle hooks and
- * fallback methods named by `@Fallback('name')` are left alone, and so are plain synchronous
- * helpers, which would otherwise silently start returning Promises.
+ * metadata) gets the policy; a method-level decorator of the same kind wins. Lifecycle hooks,
+ * fallback methods named by `@Fallback('name')` and methods marked `@SkipResilience()` are left
+ * alone, and so are plain synchronous helpers, which would otherwise silently start returning
+ * Promises.
  */
 function applyToClass(cls: AnyMethod, kind: SpecKind, spec: unknown): void {
   const classSpecs = getResilienceSpecs(cls);
   if (classSpecs?.[kind] !== undefined) throw new TypeError(`${DECORATOR_NAMES[kind]} is applied twice to class ${cls.name}`);
+  if (isSkipped(cls)) {
+    throw new TypeError(`${DECORATOR_NAMES[kind]} on class ${cls.name}, which is marked @SkipResilience(): remove one of them`);
+  }
   Reflect.defineMetadata(RESILIENCE_METADATA, { ...classSpecs, [kind]: spec }, cls);
   const proto = cls.prototype as Record<string | symbol, unknown>;
+  injectApplicationPipelines(proto);
   const fallbackTargets = fallbackMethodNames(cls, proto);
   for (const key of Reflect.ownKeys(proto)) {
     if (typeof key === 'string' && (LIFECYCLE_HOOKS.has(key) || fallbackTargets.has(key))) continue;
     const descriptor = Object.getOwnPropertyDescriptor(proto, key);
     if (descriptor === undefined || typeof descriptor.value !== 'function') continue;
+    if (isSkipped(descriptor.value as object)) continue;
     const existing = getResilienceSpecs(descriptor.value);
     if (existing?.[kind] !== undefined) continue;
     if (existing === undefined && !isResilienceCandidate(proto, key, descriptor.value as AnyMethod)) continue;

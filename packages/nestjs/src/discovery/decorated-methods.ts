@@ -1,5 +1,5 @@
 import type { MetadataScanner } from '@nestjs/core';
-import { getResilienceSpecs } from '../decorators/apply-resilience-spec.js';
+import { getResilienceSpecs, isSkipped } from '../decorators/apply-resilience-spec.js';
 import type { ResilienceSpecs } from '../decorators/resilience-spec.interface.js';
 
 /** A class discovered in the application's container. */
@@ -54,13 +54,17 @@ function methodKeys(proto: object, scanner: MetadataScanner): (string | symbol)[
 /**
  * The specs of the most derived decorated implementation of `key`. An override that is not itself
  * decorated (`override get() { log(); return super.get(); }`) still reaches the decorated one
- * through `super`, whose wrapper looks the pipeline up on the instance: it must be there.
+ * through `super`, whose wrapper looks the pipeline up on the instance: it must be there. The walk
+ * stops at an implementation marked `@SkipResilience()` (its own specs, if any, are the method's)
+ * and at a class marked `@SkipResilience()` (nothing above it applies).
  */
 function decoratedSpecs(proto: object, key: string | symbol): ResilienceSpecs | undefined {
   for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
     const value: unknown = Object.getOwnPropertyDescriptor(p, key)?.value;
     const specs = typeof value === 'function' ? getResilienceSpecs(value) : undefined;
-    if (specs !== undefined) return specs;
+    if (specs !== undefined || (typeof value === 'function' && isSkipped(value))) return specs;
+    const cls = Object.hasOwn(p, 'constructor') ? (p as { constructor: unknown }).constructor : undefined;
+    if (typeof cls === 'function' && isSkipped(cls)) return undefined;
   }
   return undefined;
 }

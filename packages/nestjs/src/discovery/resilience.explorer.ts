@@ -2,14 +2,13 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import {
   addPendingDiscovery,
+  ApplicationPipelines,
   attachPipelines,
   bindClass,
-  followScopedInstances,
   removePendingDiscovery,
   unbindClass,
   type ClassBinding,
   type PipelineTable,
-  type ScopedInstanceSource,
 } from '../pipeline/instance-pipelines.js';
 import type { MethodPipeline } from '../pipeline/method-pipeline.js';
 import { PipelineFactory } from '../pipeline/pipeline.factory.js';
@@ -19,15 +18,14 @@ import { PolicyDeclarations } from './policy-declarations.js';
 /**
  * Finds every decorated method of every provider and controller once, at start-up (or at the
  * first decorated call, if another provider's `onModuleInit` makes one earlier), and gives each
- * its composed policy. Singletons get their table as an own property; request-scoped and
- * transient instances get it from their wrapper as Nest creates them, so each is tied to its own
- * application.
+ * its composed policy. Static singletons get their table as an own property now; every other
+ * instance (request-scoped, transient, created later) finds it at its first call through the
+ * `ApplicationPipelines` Nest injected into it, so each is tied to its own application.
  */
 @Injectable()
 export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
   private discovered = false;
   private readonly bindings = new Map<Class, ClassBinding>();
-  private readonly unfollows: (() => void)[] = [];
   private readonly discover = (): void => this.discoverOnce();
 
   constructor(
@@ -35,8 +33,10 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
     private readonly scanner: MetadataScanner,
     private readonly factory: PipelineFactory,
     private readonly declarations: PolicyDeclarations,
+    private readonly pipelines: ApplicationPipelines,
   ) {
     addPendingDiscovery(this.discover);
+    pipelines.discoverWith(this.discover);
   }
 
   onModuleInit(): void {
@@ -47,7 +47,6 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
     removePendingDiscovery(this.discover);
     for (const [cls, binding] of this.bindings) unbindClass(cls, binding);
     this.bindings.clear();
-    for (const unfollow of this.unfollows.splice(0)) unfollow();
   }
 
   /** Every class this application resolved pipelines for, with its table (for tests and tools). */
@@ -60,15 +59,14 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
     this.discovered = true;
     removePendingDiscovery(this.discover);
     const wrappers = [...this.discovery.getControllers(), ...this.discovery.getProviders()];
-    const classes = new Map<Class, { instances: object[]; scoped: ScopedInstanceSource[] }>();
+    const classes = new Map<Class, object[]>();
     for (const wrapper of wrappers) {
       const cls = classOf(wrapper);
       if (cls === undefined) continue;
-      const entry = classes.get(cls) ?? { instances: [], scoped: [] };
-      // Static singletons get their table directly; other scopes get it per instance, from their wrapper.
-      if (wrapper.isDependencyTreeStatic() && !wrapper.isTransient && wrapper.instance) entry.instances.push(wrapper.instance as object);
-      else entry.scoped.push(wrapper);
-      classes.set(cls, entry);
+      const instances = classes.get(cls) ?? [];
+      // Static singletons get their table now; other instances at their first call.
+      if (wrapper.isDependencyTreeStatic() && !wrapper.isTransient && wrapper.instance) instances.push(wrapper.instance as object);
+      classes.set(cls, instances);
     }
     const methods: DecoratedMethod[] = [...classes.keys()].flatMap((cls) => decoratedMethodsOf(cls, this.scanner));
     // Every decorator's inline options first: a policy is built with them whichever method names it first.
@@ -83,9 +81,8 @@ export class ResilienceExplorer implements OnModuleInit, OnModuleDestroy {
       const binding: ClassBinding = { table: Object.freeze(table) };
       bindClass(cls, binding);
       this.bindings.set(cls, binding);
-      const entry = classes.get(cls)!;
-      for (const instance of entry.instances) attachPipelines(instance, binding.table);
-      for (const source of entry.scoped) this.unfollows.push(followScopedInstances(source, binding.table));
+      this.pipelines.bind(cls, binding.table);
+      for (const instance of classes.get(cls)!) attachPipelines(instance, binding.table);
     }
   }
 }

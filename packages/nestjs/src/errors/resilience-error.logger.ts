@@ -1,7 +1,7 @@
 import { systemClock, type ResilienceError } from '@bulwark/core';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { LogThrottle } from '../observability/logging/log-throttle.js';
-import { loggingSettings } from '../observability/observability.settings.js';
+import { loggingSettings } from '../observability/logging/logging.settings.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 

@@ -38,8 +38,3 @@ export function createHealthController(path: string): Type<ResilienceHealthContr
   Controller(path)(MountedResilienceHealthController);
   return MountedResilienceHealthController;
 }
-
-/** Moves a controller created by `createHealthController` to another path (before routing). */
-export function remountHealthController(controller: Type<ResilienceHealthController>, path: string): void {
-  Controller(path)(controller);
-}

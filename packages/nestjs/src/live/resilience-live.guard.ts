@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type Type } from '@nestjs/common'
 import { ModuleRef } from '@nestjs/core';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
-import { DelegatingGuard } from './delegating.guard.js';
+import { DelegatingGuard } from '../routes/delegating.guard.js';
 
 /** Runs `live.guard`, when given, for the live view's routes; `live: true` leaves them open. */
 @Injectable()

@@ -23,6 +23,11 @@ export async function importOptionalPeer<T>(specifier: string, importer: PeerImp
   }
 }
 
+/** Start-up fails with this when an option asks for an optional peer that is not installed. */
+export function missingPeerError(option: string, peer: string): Error {
+  return new Error(`ResilienceModule: \`${option}\` needs ${peer}, which is not installed: npm install ${peer}`);
+}
+
 function hasNamedExports(module: object): boolean {
   return Object.keys(module).some((key) => key !== 'default');
 }

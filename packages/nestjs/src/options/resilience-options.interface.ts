@@ -7,7 +7,8 @@ import type {
   TimeoutOptions,
 } from '@bulwark/core';
 import type { ModuleMetadata, Type } from '@nestjs/common';
-import type { ResilienceAdminOptions, ResilienceLiveOptions } from '../live/live-options.interface.js';
+import type { ResilienceAdminOptions } from '../admin/admin-options.interface.js';
+import type { ResilienceLiveOptions } from '../live/live-options.interface.js';
 import type {
   ResilienceLoggingOptions,
   ResilienceMetricsOptions,
@@ -48,6 +49,13 @@ export interface ResilienceModuleOptions {
   bulkheads?: Record<string, BulkheadOptions>;
   /** When true, a decorator naming a policy that is not configured fails start-up. Default false. */
   strict?: boolean;
+  /**
+   * Whether the module is global, its registries, options and health service injectable in every
+   * module. Default true; `false` makes it an ordinary module: import the module that imports
+   * `ResilienceModule.forRoot()` (and exports `ResilienceModule`) where they are injected. The
+   * decorators work in every module either way.
+   */
+  isGlobal?: boolean;
   /** The `/health/resilience` controller, or `false` to mount none. */
   health?: ResilienceHealthOptions | false;
   /**
@@ -106,15 +114,23 @@ export interface ResilienceModuleOptions {
   store?: ResilienceStore;
 }
 
+/**
+ * `ResilienceModule.forFeature()`: named policies a feature module declares beside the code that
+ * uses them. They are the application's (one name, one policy, whichever module names it), as if
+ * given to `forRoot`: they override decorators' inline options, and count as configured for `strict`.
+ */
+export type ResilienceFeatureOptions = Pick<ResilienceModuleOptions, 'circuitBreakers' | 'retries' | 'timeouts' | 'bulkheads'>;
+
 export interface ResilienceOptionsFactory {
   createResilienceOptions(): ResilienceModuleOptions | Promise<ResilienceModuleOptions>;
 }
 
 /**
- * `forRootAsync`: the options from a factory, except those that decide which routes are mounted
- * (`health`, `live`, `admin`, `metrics.path`, `openApi`). Controllers are declared when the module
- * is defined, before the factory runs, so those go here, beside the factory; the factory may
- * repeat them but not change them (start-up fails if it does, rather than mount routes that
+ * `forRootAsync`: the options from a factory, except those that decide how the module is defined:
+ * which routes are mounted (`health`, `live`, `admin`, `metrics.path`, `openApi`), which features
+ * are wired and their code loaded (`live`, `admin`, `metrics`, `openTelemetry`), and `isGlobal`.
+ * The module is defined before the factory runs, so those go here, beside the factory; the factory
+ * may repeat them but not change them (start-up fails if it does, rather than mount routes that
  * answer 404 or leave out ones it asks for).
  */
 export interface ResilienceModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -137,9 +153,17 @@ export interface ResilienceModuleAsyncOptions extends Pick<ModuleMetadata, 'impo
   /** Bulwark's routes in the application's OpenAPI document; default false. */
   openApi?: boolean;
   /**
-   * Like `health`: the metrics endpoint is declared when the module is defined, so `metrics.path`
-   * goes here. `metrics` from the factory is merged over this one (a registry, say); it cannot add a
-   * path or turn off metrics whose endpoint is declared here.
+   * Metrics are wired (their code loaded, their endpoint declared) when the module is defined, so
+   * `metrics` goes here, with its `path` if any. `metrics` from the factory is merged over this one
+   * (a registry, say); it cannot turn metrics on, add a path, or turn off metrics whose endpoint is
+   * declared here.
    */
   metrics?: ResilienceMetricsOptions | false;
+  /**
+   * `false` wires no OpenTelemetry code. Without it, OpenTelemetry is wired when
+   * `@opentelemetry/api` is installed, and the factory may still turn it off or name the Meter.
+   */
+  openTelemetry?: ResilienceOpenTelemetryOptions | boolean;
+  /** Whether the module is global; default true. */
+  isGlobal?: boolean;
 }

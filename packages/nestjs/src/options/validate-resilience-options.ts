@@ -6,10 +6,10 @@ import {
   validateTimeoutOptions,
 } from '@bulwark/core';
 import type { ResilienceModuleOptions } from './resilience-options.interface.js';
-import { LIVE_OPTION_KEYS, validateLiveOptions } from '../live/validate-live-options.js';
+import { LIVE_OPTION_KEYS, validateLiveOptions } from './validate-live-options.js';
 import { OBSERVABILITY_OPTION_KEYS, validateObservabilityOptions } from '../observability/validate-observability-options.js';
 
-const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'health', 'openApi', 'exposeKeys', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
+const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'isGlobal', 'health', 'openApi', 'exposeKeys', 'errorMapping', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
 const STORE_METHODS = ['attachCircuitBreaker', 'detachCircuitBreaker', 'close'];
 const DEFAULT_KEYS = ['circuitBreaker', 'retry', 'timeout', 'bulkhead'];
 
@@ -41,11 +41,9 @@ export function validateResilienceOptions(options: unknown): asserts options is 
     if (d['timeout'] !== undefined) validateTimeoutOptions(d['timeout'], 'defaults.timeout');
     validateBulkheadOptions(d['bulkhead'], 'defaults.bulkhead');
   }
-  eachNamed(record, 'circuitBreakers', validateCircuitBreakerOptions);
-  eachNamed(record, 'retries', validateRetryOptions);
-  eachNamed(record, 'timeouts', validateTimeoutOptions);
-  eachNamed(record, 'bulkheads', validateBulkheadOptions);
+  validateNamedPolicies(record);
   checkFlag('strict', record['strict']);
+  checkFlag('isGlobal', record['isGlobal']);
   checkFlag('exposeKeys', record['exposeKeys']);
   checkErrorMapping(record['errorMapping']);
   checkFlag('openApi', record['openApi']);
@@ -67,6 +65,14 @@ export function validateResilienceOptions(options: unknown): asserts options is 
   }
   validateLiveOptions(record);
   validateObservabilityOptions(record);
+}
+
+/** Checks the named policies (`circuitBreakers`, `retries`, `timeouts`, `bulkheads`) of `forRoot` or `forFeature`. */
+export function validateNamedPolicies(record: Record<string, unknown>): void {
+  eachNamed(record, 'circuitBreakers', validateCircuitBreakerOptions);
+  eachNamed(record, 'retries', validateRetryOptions);
+  eachNamed(record, 'timeouts', validateTimeoutOptions);
+  eachNamed(record, 'bulkheads', validateBulkheadOptions);
 }
 
 function eachNamed(record: Record<string, unknown>, key: string, validate: (value: unknown, path: string) => void): void {

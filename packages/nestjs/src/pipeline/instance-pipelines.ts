@@ -1,4 +1,5 @@
-import { INSTANCE_PIPELINES } from '../resilience.constants.js';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { INSTANCE_APPLICATION, INSTANCE_PIPELINES } from '../resilience.constants.js';
 import type { MethodPipeline } from './method-pipeline.js';
 
 /** The resolved pipelines of one class in one application, by method name. */
@@ -7,6 +8,56 @@ export type PipelineTable = Readonly<Record<string | symbol, MethodPipeline | un
 /** How an application resolves the pipelines of a class it discovered. */
 export interface ClassBinding {
   readonly table: PipelineTable;
+}
+
+/**
+ * The pipelines of one application, by discovered class. Nest injects it into every instance of a
+ * decorated class it creates (see `injectApplicationPipelines`), whatever its scope: a request-scoped
+ * or transient instance, created long after discovery, finds its own application's policies through
+ * it, even when several live applications in one process share the class.
+ */
+@Injectable()
+export class ApplicationPipelines {
+  private readonly tables = new Map<object, PipelineTable>();
+  private discover: () => void = noop;
+
+  /** Set by the application's explorer: a call before discovery makes it discover first. */
+  discoverWith(discover: () => void): void {
+    this.discover = discover;
+  }
+
+  bind(cls: object, table: PipelineTable): void {
+    this.tables.set(cls, table);
+  }
+
+  /** The table of `instance`'s class in this application, if it discovered the class. */
+  tableOf(instance: object): PipelineTable | undefined {
+    this.discover();
+    return this.tables.get((instance as { constructor?: unknown }).constructor as object);
+  }
+}
+
+/**
+ * Declares, on the prototype of a decorated class, an optional property dependency on the
+ * application's `ApplicationPipelines` (Nest's property injection, `@Optional() @Inject()`), so
+ * Nest hands each instance it creates, of any scope, its application's pipelines. Nest assigns the
+ * property after construction; the accessor keeps it off the instance's enumerable keys (logs,
+ * spreads) and ignores anything but an `ApplicationPipelines` (a testing module's auto-mocker may
+ * answer for the missing dependency). Outside a Bulwark application nothing is injected.
+ */
+export function injectApplicationPipelines(proto: object): void {
+  if (INSTANCE_APPLICATION in proto) return;
+  Object.defineProperty(proto, INSTANCE_APPLICATION, {
+    configurable: true,
+    enumerable: false,
+    get: () => undefined,
+    set(this: object, value: unknown) {
+      if (!(value instanceof ApplicationPipelines) || !Object.isExtensible(this)) return;
+      Object.defineProperty(this, INSTANCE_APPLICATION, { value, configurable: true, enumerable: false, writable: true });
+    },
+  });
+  Inject(ApplicationPipelines)(proto, INSTANCE_APPLICATION);
+  Optional()(proto, INSTANCE_APPLICATION);
 }
 
 const CLASS_BINDINGS = Symbol('bulwark:class-bindings');
@@ -28,74 +79,16 @@ export function removePendingDiscovery(discover: () => void): void {
   pendingDiscoveries.delete(discover);
 }
 
-/** Gives a discovered singleton its table: the hot path then reads one own property. */
+/** Gives an instance its table: the hot path then reads one own property. */
 export function attachPipelines(instance: object, table: PipelineTable): void {
   if (!Object.isExtensible(instance)) return;
   Object.defineProperty(instance, INSTANCE_PIPELINES, { value: table, configurable: true, enumerable: false, writable: true });
 }
 
-/** A per-context instance as Nest's `InstanceWrapper` holds it. */
-interface InstanceHost {
-  instance: unknown;
-}
-
-/** The part of Nest's `InstanceWrapper` through which request-scoped and transient instances are stored. */
-export interface ScopedInstanceSource {
-  setInstanceByContextId(contextId: unknown, host: InstanceHost, inquirerId?: string): void;
-  setInstanceByInquirerId(contextId: unknown, inquirerId: string, host: InstanceHost): void;
-  getStaticTransientInstances?(): (InstanceHost | undefined)[];
-}
-
 /**
- * Gives every instance `source` creates (one per request, one per transient inquirer) the table of
- * the application that owns `source`, as it is created. Resolving it later by class would pick
- * whichever application bound the class last, so two live applications sharing a request-scoped
- * class would share policies. Nest has no creation hook, but it registers the host object of every
- * such instance through these two methods before it constructs the instance into it: the host's
- * `instance` becomes an accessor that attaches the table. Returns a function that stops following.
+ * Registers the table of `cls` for instances no application was injected into (built by a
+ * `useFactory` provider, or with `new`).
  */
-export function followScopedInstances(source: ScopedInstanceSource, table: PipelineTable): () => void {
-  const byContext = source.setInstanceByContextId;
-  const byInquirer = source.setInstanceByInquirerId;
-  // Another shape of wrapper (a future Nest): instances then resolve their table by class.
-  if (typeof byContext !== 'function' || typeof byInquirer !== 'function') return noop;
-  for (const host of source.getStaticTransientInstances?.() ?? []) attachToValue(host?.instance, table);
-  source.setInstanceByContextId = function (this: ScopedInstanceSource, contextId, host, inquirerId) {
-    followHost(host, table);
-    return byContext.call(this, contextId, host, inquirerId);
-  };
-  source.setInstanceByInquirerId = function (this: ScopedInstanceSource, contextId, inquirerId, host) {
-    followHost(host, table);
-    return byInquirer.call(this, contextId, inquirerId, host);
-  };
-  return () => {
-    source.setInstanceByContextId = byContext;
-    source.setInstanceByInquirerId = byInquirer;
-  };
-}
-
-function noop(): void {}
-
-function followHost(host: InstanceHost | undefined, table: PipelineTable): void {
-  if (host === null || typeof host !== 'object') return;
-  let instance = host.instance;
-  attachToValue(instance, table);
-  Object.defineProperty(host, 'instance', {
-    configurable: true,
-    enumerable: true,
-    get: () => instance,
-    set: (value: unknown) => {
-      instance = value;
-      attachToValue(value, table);
-    },
-  });
-}
-
-function attachToValue(value: unknown, table: PipelineTable): void {
-  if (value !== null && typeof value === 'object') attachPipelines(value, table);
-}
-
-/** Registers the table of `cls` for instances created after discovery (request-scoped, transient). */
 export function bindClass(cls: object, binding: ClassBinding): void {
   const target = cls as BoundClass;
   if (!Object.hasOwn(target, CLASS_BINDINGS)) {
@@ -112,10 +105,12 @@ export function unbindClass(cls: object, binding: ClassBinding): void {
 }
 
 /**
- * The slow path, once per instance: an instance without its own table (one created before
- * discovery, or outside Nest's container, e.g. by `moduleRef.create`). Uses the most recently
- * booted application that discovered its class, and caches the table on the instance. Undefined
- * outside any application.
+ * The slow path, once per instance without its own table yet (a request-scoped or transient
+ * instance, a singleton called before discovery). Nest injected its application (see
+ * `injectApplicationPipelines`): that application's table, cached on the instance. An instance no
+ * application was injected into (built by a factory, or with `new`) uses the application that
+ * discovered its class, cached only when there is one such application (with several, the most
+ * recently booted one, per call). Undefined outside any application.
  */
 export function resolveInstancePipelines(instance: object): PipelineTable | undefined {
   if (pendingDiscoveries.size > 0) {
@@ -123,11 +118,19 @@ export function resolveInstancePipelines(instance: object): PipelineTable | unde
     const own = (instance as { [INSTANCE_PIPELINES]?: PipelineTable })[INSTANCE_PIPELINES];
     if (own !== undefined) return own;
   }
+  const application = (instance as { [INSTANCE_APPLICATION]?: ApplicationPipelines })[INSTANCE_APPLICATION];
+  if (application !== undefined) {
+    const table = application.tableOf(instance);
+    if (table !== undefined) attachPipelines(instance, table);
+    return table;
+  }
   const cls = (instance as { constructor?: unknown }).constructor;
   if (typeof cls !== 'function') return undefined;
   const bindings = Object.hasOwn(cls, CLASS_BINDINGS) ? (cls as BoundClass)[CLASS_BINDINGS] : undefined;
   const binding = bindings?.[bindings.length - 1];
   if (binding === undefined) return undefined;
-  attachPipelines(instance, binding.table);
+  if (bindings!.length === 1) attachPipelines(instance, binding.table);
   return binding.table;
 }
+
+function noop(): void {}

@@ -6,7 +6,7 @@ import type { ResilienceModuleOptions } from '../../options/resilience-options.i
 import { CircuitBreakerRegistry } from '../../registries/circuit-breaker.registry.js';
 import { RESILIENCE_OPTIONS } from '../../resilience.constants.js';
 import type { TransitionLogLevel } from '../observability-options.interface.js';
-import { loggingSettings } from '../observability.settings.js';
+import { loggingSettings } from './logging.settings.js';
 import { formatDuration, LogThrottle, type LogLine } from './log-throttle.js';
 
 type StateChange = Extract<ResilienceEvent, { type: 'state-change' }>;

@@ -5,13 +5,14 @@ import { ResilienceEventBus } from '../../events/resilience-event-bus.js';
 import type { ResilienceModuleOptions } from '../../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../../resilience.constants.js';
 import { ResilienceMetricSources } from '../metrics/policy-metric-sources.js';
-import { DEFAULT_METER_NAME } from '../observability.settings.js';
-import { importOptionalPeer, PEER_IMPORTER, type PeerImporter } from '../optional-peer.js';
+import { importOptionalPeer, missingPeerError, PEER_IMPORTER, type PeerImporter } from '../optional-peer.js';
 import { observePolicyMetrics } from './opentelemetry-metrics.js';
 import { TimeoutRegistry } from '../../registries/timeout.registry.js';
 import { recordSpanEvent, recordTimeoutSpanEvent } from './span-events.js';
 
 type OpenTelemetryModule = Pick<typeof OpenTelemetryApi, 'metrics' | 'trace'>;
+
+const DEFAULT_METER_NAME = '@bulwark/nestjs';
 
 /**
  * OpenTelemetry instruments (observable, read at collection) on the Meter `@bulwark/nestjs`, and
@@ -39,7 +40,7 @@ export class OpenTelemetryExporter implements OnModuleInit, OnModuleDestroy {
     const api = await importOptionalPeer<OpenTelemetryModule>('@opentelemetry/api', this.importer ?? undefined);
     if (api === undefined) {
       if (setting === undefined) return; // the default: on only when the API is installed
-      throw new Error('ResilienceModule: `openTelemetry` needs @opentelemetry/api, which is not installed: npm install @opentelemetry/api');
+      throw missingPeerError('openTelemetry', '@opentelemetry/api');
     }
     const meterName = (typeof setting === 'object' ? setting.meterName : undefined) ?? DEFAULT_METER_NAME;
     // Meters are taken from the global MeterProvider now: register the SDK before creating the app.

@@ -3,8 +3,8 @@ import type { ResilienceModuleOptions } from '../../options/resilience-options.i
 import { RESILIENCE_OPTIONS } from '../../resilience.constants.js';
 import { ResilienceMetricSources } from '../metrics/policy-metric-sources.js';
 import type { PrometheusRegistry, ResilienceMetricsOptions } from '../observability-options.interface.js';
-import { metricsSettings, STATIC_METRICS_OPTIONS } from '../observability.settings.js';
-import { importOptionalPeer, PEER_IMPORTER, type PeerImporter } from '../optional-peer.js';
+import { metricsSettings, STATIC_METRICS_OPTIONS } from './metrics.settings.js';
+import { importOptionalPeer, missingPeerError, PEER_IMPORTER, type PeerImporter } from '../optional-peer.js';
 import { createPrometheusMetrics, type PromClientModule } from './prometheus-metrics.js';
 import { claimRegistry, releaseRegistry } from './registry-claims.js';
 
@@ -37,7 +37,7 @@ export class PrometheusExporter implements OnModuleInit, OnModuleDestroy {
     if (this.settings === undefined) return;
     const prom = await importOptionalPeer<PromClientModule>('prom-client', this.importer ?? undefined);
     if (prom === undefined) {
-      throw new Error('ResilienceModule: `metrics` needs prom-client, which is not installed: npm install prom-client');
+      throw missingPeerError('metrics', 'prom-client');
     }
     const registry = this.settings.registry ?? prom.register;
     this.sources.timeCalls();

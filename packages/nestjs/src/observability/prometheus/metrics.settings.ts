@@ -1,33 +1,14 @@
-import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
-import type {
-  ResilienceLoggingOptions,
-  ResilienceMetricsOptions,
-  TransitionLogLevel,
-} from './observability-options.interface.js';
-
-export const DEFAULT_LOG_RATE_LIMIT_MS = 10_000;
-export const DEFAULT_METER_NAME = '@bulwark/nestjs';
+import type { ResilienceModuleOptions } from '../../options/resilience-options.interface.js';
+import type { ResilienceMetricsOptions } from '../observability-options.interface.js';
 
 /** Injection token of the `metrics` given when the module was defined (`forRoot`, or `forRootAsync`'s own). */
 export const STATIC_METRICS_OPTIONS = Symbol.for('bulwark:static-metrics-options');
 
-export interface LoggingSettings {
-  readonly level: TransitionLogLevel;
-  readonly rateLimitMs: number;
-}
-
-/** `logging` with its defaults; `undefined` when logging is off. On unless `logging: false`. */
-export function loggingSettings(logging: ResilienceLoggingOptions | boolean | undefined): LoggingSettings | undefined {
-  if (logging === false) return undefined;
-  const given = logging === true || logging === undefined ? {} : logging;
-  return { level: given.level ?? 'log', rateLimitMs: given.rateLimitMs ?? DEFAULT_LOG_RATE_LIMIT_MS };
-}
-
 /**
- * The metrics settings in force, or `undefined` when metrics are off. With `forRootAsync`, the
- * endpoint must be declared with the module (`forRootAsync({ metrics: { path } })`): controllers
- * exist before the factory runs. The factory may still enable metrics or choose the registry; it
- * cannot turn off metrics whose endpoint is declared (the route would stay mounted).
+ * The metrics settings in force, or `undefined` when metrics are off. With `forRootAsync`, metrics
+ * are declared with the module (`forRootAsync({ metrics: {} })`, with its `path` if any): their
+ * code is wired, and their endpoint mounted, before the factory runs. The factory may still choose
+ * the registry; it cannot turn off metrics whose endpoint is declared (the route would stay mounted).
  */
 export function metricsSettings(
   staticMetrics: ResilienceMetricsOptions | false | undefined,

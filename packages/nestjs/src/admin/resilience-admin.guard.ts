@@ -2,7 +2,7 @@ import { Inject, Injectable, NotFoundException, type CanActivate, type Type } fr
 import { ModuleRef } from '@nestjs/core';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
-import { DelegatingGuard } from './delegating.guard.js';
+import { DelegatingGuard } from '../routes/delegating.guard.js';
 
 /**
  * Runs the guard named by `admin.guard` for the admin routes. They are mounted only with `admin`,

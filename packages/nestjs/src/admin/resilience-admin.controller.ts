@@ -2,7 +2,7 @@ import type { CircuitBreakerPolicy, KeyedCircuitBreakers } from '@bulwark/core';
 import { BadRequestException, Header, HttpCode, Inject, Ip, Logger, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { circuitBreakerHealth, ResilienceHealthService, type CircuitBreakerHealth } from '../health/resilience-health.service.js';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
-import type { ResilienceAdminAction } from './live-options.interface.js';
+import type { ResilienceAdminAction } from './admin-options.interface.js';
 import { ResilienceAdminGuard } from './resilience-admin.guard.js';
 
 /**
