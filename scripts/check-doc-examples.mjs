@@ -6,8 +6,8 @@
 // `@bulwark/*` imports resolve as an application's would, through node_modules and each
 // package's `exports` map to dist/ (so `npm run build` first). A type error is reported at its
 // line in the Markdown file (or as in the hidden code of the example at that line); any error
-// fails the check. How a block opts into a prelude, hidden code or a run:
-// scripts/lib/doc-examples.mjs.
+// fails the check. How a block opts into a prelude, hidden code or a run, or out of the check as a
+// fragment: scripts/lib/doc-examples.mjs.
 //
 // Usage: node scripts/check-doc-examples.mjs [--no-run] [file.md ...]
 //   (no files: every documentation file; --no-run: type-check only)
@@ -64,6 +64,7 @@ function prelude(name) {
 const problems = [];
 const composedByPath = new Map();
 let exampleCount = 0;
+let fragmentCount = 0;
 const markdownFiles = files.length > 0 ? files : documentationFiles();
 
 rmSync(WORK, { recursive: true, force: true });
@@ -79,6 +80,10 @@ for (const path of markdownFiles) {
   }
   let previous;
   for (const example of examples) {
+    if (example.directive?.fragment !== undefined) {
+      fragmentCount++;
+      continue;
+    }
     exampleCount++;
     if (example.directive?.continue && previous === undefined) {
       problems.push(`${file}:${example.line}: \`continue\` on the first example of the file`);
@@ -165,7 +170,9 @@ if (problems.length > 0) {
   console.error(`\n${exampleCount} examples in ${markdownFiles.length} files; ${seconds} s. Generated modules: ${relative(ROOT, WORK)}/examples`);
   process.exit(1);
 }
-console.log(`Documentation examples: ${exampleCount} compiled against the built packages (${markdownFiles.length} files), ${ran} ran; ${seconds} s`);
+console.log(
+  `Documentation examples: ${exampleCount} compiled against the built packages (${markdownFiles.length} files), ${ran} ran, ${fragmentCount} marked as fragments; ${seconds} s`,
+);
 
 function runNode(js) {
   return new Promise((done) => {

@@ -8,6 +8,10 @@
 //   hidden code (optional, any number of lines)
 //   -->
 //
+// or, for a block that is a fragment on purpose (a line of a larger file, pseudo-code), the opt-out:
+//
+//   <!-- example fragment: why it cannot compile -->
+//
 // - `prelude=NAME`: the shared prelude scripts/doc-examples/preludes/NAME.ts comes first (imports and
 //   declarations many examples need). A prelude statement that declares a name the example itself
 //   declares (an import it shows, a class it defines) is left out, so an example may show any of its
@@ -17,6 +21,9 @@
 // - `continue`: the previous example of the same file (as compiled: prelude, hidden code and block)
 //   comes first, so a page can build one example over several blocks.
 // - `run`: after the whole set compiles, the example runs with Node (it must exit 0 within 60 s).
+//
+// - `fragment: reason`: the block is shown, not compiled; the reason is required and nothing else
+//   may go with it (prefer hidden code, which keeps the block checked).
 //
 // An example without a comment must compile as it is shown.
 import { readFileSync } from 'node:fs';
@@ -84,12 +91,22 @@ export function extractExamples(markdown, file) {
 }
 
 function parseDirective(head, body, where) {
+  const fragment = /^\s*fragment\b(.*)$/s.exec(head);
+  if (fragment) {
+    const reason = fragment[1].replace(/^\s*:/, '').trim();
+    if (!fragment[1].trimStart().startsWith(':') || reason === '') {
+      throw new Error(`${where}: a fragment needs its reason: <!-- example fragment: why it cannot compile -->`);
+    }
+    if (body.some((line) => line.trim() !== '')) throw new Error(`${where}: a fragment is not compiled, so it takes no hidden code`);
+    return { run: false, continue: false, preludes: [], hidden: '', fragment: reason };
+  }
   const directive = { run: false, continue: false, preludes: [], hidden: body.join('\n') };
   for (const word of head.trim().split(/\s+/).filter(Boolean)) {
     if (word === 'run') directive.run = true;
     else if (word === 'continue') directive.continue = true;
     else if (word.startsWith('prelude=')) directive.preludes.push(...word.slice('prelude='.length).split(',').filter(Boolean));
-    else throw new Error(`${where}: unknown word "${word}" in an example directive (known: run, continue, prelude=NAME)`);
+    else if (word === 'fragment' || word.startsWith('fragment:')) throw new Error(`${where}: \`fragment\` comes first and alone: <!-- example fragment: why it cannot compile -->`);
+    else throw new Error(`${where}: unknown word "${word}" in an example directive (known: run, continue, prelude=NAME, fragment: REASON)`);
   }
   return directive;
 }
