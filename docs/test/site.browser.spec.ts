@@ -6,6 +6,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumReady, launchChromium } from '../../packages/nestjs/test/support/chromium.js';
 
 /**
  * The documentation site as a reader gets it: the pages `npm run docs` built (VitePress, with the
@@ -15,23 +16,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
  * `npm run test:unit` alone. Without chromium the spec is skipped with a warning (it fails under CI).
  */
 const SITE = fileURLToPath(new URL('../.vitepress/dist/', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 // Generous bounds for a busy machine (the spec runs beside every other one): each step waits for what
 // it needs, so these only bound a failure.
 const STEP_TIMEOUT_MS = 30_000;
 const TEST_TIMEOUT_MS = 60_000;
 const SCREENSHOT_DIR = join(tmpdir(), 'bulwark-docs-site');
-const haveChromium = existsSync(CHROMIUM);
 
 // What the functions run inside the page use (specs compile without the DOM lib).
 declare const document: { title: string; querySelector(selector: string): { textContent: string | null } | null };
@@ -76,18 +65,7 @@ if (!siteBuilt) {
       throw new Error(`${resolve(SITE)} has no index.html: build the site first with \`npm run docs\` (npm test does it before the specs)`);
     });
   });
-} else if (!haveChromium && process.env['CI']) {
-  describe('the documentation site in a browser', () => {
-    it('needs chromium', () => {
-      throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install chromium) before the tests`);
-    });
-  });
-} else if (!haveChromium) {
-  console.warn(`site.browser.spec.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium). CI runs it.`);
-  describe.skip('the documentation site in a browser', () => {
-    it('needs chromium', () => undefined);
-  });
-} else {
+} else if (chromiumReady('the documentation site in a browser, offline')) {
   describe('the documentation site in a browser, offline', () => {
     let server: Server;
     let base: string;
@@ -99,8 +77,7 @@ if (!siteBuilt) {
     beforeAll(async () => {
       server = await serveSite(resolve(SITE));
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' });
       context.setDefaultTimeout(STEP_TIMEOUT_MS);
       context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
