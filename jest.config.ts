@@ -8,9 +8,9 @@ import type { Config } from 'jest';
 const config: Config = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  roots: ['<rootDir>/packages', '<rootDir>/examples'],
+  roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/docs', '<rootDir>/scripts'],
   testMatch: ['**/*.spec.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/docs/\\.vitepress/'],
   moduleNameMapper: {
     '^@bulwark/core$': '<rootDir>/packages/core/src/index.ts',
     '^@bulwark/core/rxjs$': '<rootDir>/packages/core/src/rxjs/index.ts',

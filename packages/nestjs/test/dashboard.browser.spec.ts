@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
@@ -8,26 +8,15 @@ import type { Browser, Page } from 'playwright-core';
 import { FakeClock } from '@bulwark/core';
 import { CircuitBreaker, CircuitBreakerRegistry, ResilienceModule } from '@bulwark/nestjs';
 import { bootApp, PLATFORMS, type Platform } from './support/app.js';
+import { chromiumReady, launchChromium } from './support/chromium.js';
 import { baseUrl } from './support/sse-client.js';
 
 /**
- * The dashboard in a real browser: Debian's `chromium` driven by playwright-core. CI installs
- * chromium (.ci/run) and this spec fails there without it; elsewhere it is skipped with a warning.
+ * The dashboard in a real browser: Debian's `chromium` driven by playwright-core (see
+ * support/chromium.ts for when it is missing).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOT_DIR = join(tmpdir(), 'bulwark-dashboard');
 const XSS_NAME = '<img src=x onerror="window.__xss=1">';
-const haveChromium = existsSync(CHROMIUM);
 
 // What the functions run inside the page use (specs compile without the DOM lib).
 interface PageElement {
@@ -83,25 +72,13 @@ function cardField(page: Page, name: string, field: string): Promise<string | nu
   );
 }
 
-if (!haveChromium && process.env['CI']) {
-  describe('dashboard in a browser', () => {
-    it('needs chromium', () => {
-      throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install chromium) before the tests`);
-    });
-  });
-} else if (!haveChromium) {
-  console.warn(`dashboard.browser.spec.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium). CI runs it.`);
-  describe.skip('dashboard in a browser', () => {
-    it('needs chromium', () => undefined);
-  });
-} else {
+if (chromiumReady('dashboard in a browser')) {
   describe.each(PLATFORMS)('%s: dashboard in a browser', (platform: Platform) => {
     let browser: Browser;
     let app: INestApplication | undefined;
 
     beforeAll(async () => {
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
       await browser?.close();

@@ -3,11 +3,12 @@ import { describe } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// The README's testing recipe, verbatim below: it compiles with the specs and runs as written.
-describe("the README's testing recipe", () => {
+// The testing recipe of the docs (docs/testing-failure-paths.md), verbatim below: it compiles with
+// the specs and runs as written.
+describe("the docs' testing recipe", () => {
   it('is the code of this file, verbatim', () => {
-    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
-    const section = readme.slice(readme.indexOf('## Testing your failure paths'));
+    const page = readFileSync(fileURLToPath(new URL('../../../docs/testing-failure-paths.md', import.meta.url)), 'utf8');
+    const section = page.slice(page.indexOf('## A breaker that opens and closes'));
     const recipe = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     expect(recipe).toBeDefined();
     expect(readFileSync(fileURLToPath(import.meta.url), 'utf8')).toContain(recipe!);
