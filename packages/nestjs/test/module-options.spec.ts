@@ -243,7 +243,7 @@ describe('invalid options fail start-up with the policy and field named', () => 
     [
       'an unknown module option',
       { circuitBreaker: {} } as never,
-      'circuitBreaker is not a ResilienceModule option (known: defaults, circuitBreakers, retries, timeouts, bulkheads, strict, isGlobal, health, openApi, exposeKeys, errorMapping, clock, live, admin, logging, metrics, openTelemetry, store) (got object)',
+      'circuitBreaker is not a ResilienceModule option (known: defaults, circuitBreakers, retries, timeouts, bulkheads, strict, isGlobal, health, openApi, exposeKeys, errorMapping, deadlines, clock, live, admin, logging, metrics, openTelemetry, store) (got object)',
     ],
   ])('forRoot with %s', async (_, options, message) => {
     const error = await expectStartupFailure(ResilienceModule.forRoot(options));
