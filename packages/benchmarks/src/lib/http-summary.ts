@@ -30,7 +30,7 @@ export interface HttpResult {
   readonly rpsRatio: Summary;
   /** decorated / bare server CPU per request, round by round. */
   readonly cpuRatio: Summary;
-  /** The decorated endpoint of the app with Prometheus metrics on (issue 6). */
+  /** The decorated endpoint of the app with Prometheus metrics on. */
   readonly decoratedMetrics: HttpSide;
   readonly rpsRatioMetrics: Summary;
   readonly cpuRatioMetrics: Summary;

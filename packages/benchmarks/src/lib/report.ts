@@ -35,7 +35,7 @@ const CALL_HEADER = [
   'ns/call, ALS off',
   'overhead ns, ALS off',
   '× bare, ALS off',
-  'issue anchor (ns)',
+  'reference (ns)',
 ];
 
 function conditionCells(figures: ConditionFigures | undefined, missing: string, withNs: boolean): string[] {

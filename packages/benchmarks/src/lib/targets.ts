@@ -63,18 +63,18 @@ function callTargets(calls: CallsAnalysis): TargetResult[] {
   const metricsOn = calls.rows.find((one) => one.id === 'bulwark.decorated-metrics')?.alsOn;
   if (metricsOn !== undefined) {
     results.push({
-      target: 'Same, with Prometheus metrics on (issue 6) ≤ 1,000 ns',
+      target: 'Same, with Prometheus metrics on ≤ 1,000 ns',
       figure: `${int(metricsOn.overhead.median)} ns [${int(metricsOn.overhead.p25)}–${int(metricsOn.overhead.p75)}] over the bare call`,
       verdict: verdict(metricsOn.overhead.median <= 1_000),
     });
   }
   const shared = calls.rows.find((one) => one.id === 'bulwark.decorated-redis')?.alsOn;
   if (shared === undefined) {
-    results.push({ target: 'Same, with the Redis store on (issue 7) ≤ 1.5× the local-only stack', figure: 'no Redis here (set BULWARK_REDIS_URL or install redis-server)', verdict: 'not measured' });
+    results.push({ target: 'Same, with the Redis store on ≤ 1.5× the local-only stack', figure: 'no Redis here (set BULWARK_REDIS_URL or install redis-server)', verdict: 'not measured' });
   } else {
     const ratio = overheadRatio(shared.overheadSeries, decorated.overheadSeries);
     results.push({
-      target: 'Same, with the Redis store on (issue 7) ≤ 1.5× the local-only stack',
+      target: 'Same, with the Redis store on ≤ 1.5× the local-only stack',
       figure: `${int(shared.overhead.median)} ns [${int(shared.overhead.p25)}–${int(shared.overhead.p75)}] vs ${int(decorated.overhead.median)} ns local-only: ${ratioRange(ratio.ratio)}`,
       verdict: verdict(ratio.ratio.median <= 1.5),
     });
@@ -181,7 +181,7 @@ function httpTargets(http: HttpResult): TargetResult[] {
   const control = `A/A control in the same run: ${ratioRange(http.rpsRatioControl, 3)} req/s, ${ratioRange(http.cpuRatioControl, 3)} CPU`;
   for (const [label, decorated, rpsRatio, cpuRatio, callCpu, implied] of [
     ['Decorated HTTP endpoint', http.decorated, http.rpsRatio, http.cpuRatio, http.decoratedCallCpuUs, http.impliedRatio],
-    ['Same, with Prometheus metrics on (issue 6),', http.decoratedMetrics, http.rpsRatioMetrics, http.cpuRatioMetrics, http.decoratedMetricsCallCpuUs, http.impliedRatioMetrics],
+    ['Same, with Prometheus metrics on,', http.decoratedMetrics, http.rpsRatioMetrics, http.cpuRatioMetrics, http.decoratedMetricsCallCpuUs, http.impliedRatioMetrics],
   ] as const) {
     const extraCpu = decorated.serverCpuUsPerRequest.median - http.bare.serverCpuUsPerRequest.median;
     results.push(
