@@ -97,7 +97,8 @@ describe('storefront example', () => {
     expect(health.body['status']).toBe('up');
     const entries = health.body['circuitBreakers'] as Record<string, { state: string; critical: boolean }>;
     expect(Object.keys(entries).sort()).toEqual(['metrics', 'pricing', 'ranking']);
-    for (const entry of Object.values(entries)) expect(entry).toEqual(expect.objectContaining({ state: 'closed', critical: false }));
+    // Each dependency's HTTP client has one breaker per origin: one origin each here.
+    for (const entry of Object.values(entries)) expect(entry).toEqual(expect.objectContaining({ state: 'closed', critical: false, keyCount: 1 }));
   });
 
   it('marks each degraded answer: cached or unavailable prices, text-match search, stale metrics', async () => {
@@ -144,12 +145,16 @@ describe('storefront example', () => {
       logger,
       onBreakerStateChange: ({ name, from, to }) => changes.push(`${name}: ${from} -> ${to}`),
     });
+    // The pricing client's breakers are per origin: the first call creates the origin's one.
+    await get('/products/1');
+    const origin = new URL(storefront.downstreams.pricing.url).origin;
     storefront.breakers.forceOpen('pricing');
     storefront.breakers.reset('pricing');
     expect(changes).toEqual(['pricing: closed -> forced-open', 'pricing: forced-open -> closed']);
+    const label = `Circuit breaker "pricing" (key ${JSON.stringify(origin)})`;
     expect(lines.filter((line) => /pricing/.test(line) && !/^log \[Router/.test(line))).toEqual([
-      expect.stringMatching(/^warn \[Bulwark\] Circuit breaker "pricing" forced open/),
-      expect.stringMatching(/^log \[Bulwark\] Circuit breaker "pricing" closed after /),
+      `warn [Bulwark] ${label} forced open (failure rate 0%); every call is rejected until it is reset`,
+      expect.stringMatching(new RegExp(`^log \\[Bulwark\\] ${escape(label)} closed after `)),
     ]);
   });
 
@@ -204,3 +209,6 @@ describe('storefront example', () => {
   });
 });
 
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
