@@ -1,9 +1,11 @@
 // `npm run demo`: the article's failure stories as a scripted outage, end to end over real HTTP,
-// in about half a minute. Exits 0 when no client request failed and every breaker opened and
-// closed again; 1 otherwise.
+// in about half a minute, then what the HTTP clients (@bulwark/http) do for each call: a retry
+// honouring Retry-After, a deadline passed on, a hedged read. Exits 0 when no client request
+// failed, every breaker opened and closed again, and each of the three showed; 1 otherwise.
 import 'reflect-metadata';
 import type { StorefrontTimings } from './app/storefront.options.js';
-import { ConsoleReporter, formatSummary } from './scenario/console-reporter.js';
+import { ConsoleReporter, formatShowcase, formatSummary } from './scenario/console-reporter.js';
+import { runHttpShowcase } from './scenario/http-showcase.js';
 import { runOutageScenario, type ScenarioTimings } from './scenario/outage-scenario.js';
 import { startStorefront } from './storefront.js';
 
@@ -36,9 +38,10 @@ async function main(): Promise<number> {
     console.log(`  storefront  ${storefront.url}`);
     for (const name of ['pricing', 'ranking', 'metrics'] as const) console.log(`  ${name.padEnd(10)}  ${downstreams[name].url}`);
     console.log(
-      `\n  Every dependency: a breaker (5 consecutive failures open it, ${APP_TIMINGS.recoveryTimeout / 1_000} s until a trial call;` +
-        ` 30 s in npm start),\n  retries with exponential backoff and full jitter (100 ms base, x2) on transient failures,` +
-        `\n  and the 'internal' timeout (${APP_TIMINGS.internalTimeout / 1_000} s) on every attempt.\n`,
+      `\n  Every dependency is called through its @bulwark/http client: a breaker per origin (5 consecutive failures open it,` +
+        ` ${APP_TIMINGS.recoveryTimeout / 1_000} s until a trial call;\n  30 s in npm start), retries with exponential backoff` +
+        ` and full jitter (100 ms base, x2) on network errors and 5xx, a timeout\n  of ${APP_TIMINGS.internalTimeout / 1_000} s on every attempt,` +
+        ` and hedged reads for ranking.\n`,
     );
     const reporter = new ConsoleReporter();
     reporter.header();
@@ -49,7 +52,9 @@ async function main(): Promise<number> {
     );
     reporter.flush();
     console.log(`\n${formatSummary(summary)}`);
-    return summary.passed ? 0 : 1;
+    const showcase = await runHttpShowcase({ storefrontUrl: storefront.url, downstreams });
+    console.log(`\n${formatShowcase(showcase)}`);
+    return summary.passed && showcase.passed ? 0 : 1;
   } finally {
     await storefront.close();
     clearTimeout(watchdog);

@@ -11,10 +11,12 @@ const BREAK_EXAMPLES: Record<DependencyName, { what: string; body: string }[]> =
   pricing: [
     { what: 'down', body: '{"down":true}' },
     { what: 'failing', body: '{"errorRate":1}' },
+    { what: 'pushback', body: '{"pushback":{"requests":1,"status":503,"retryAfterSec":2}}' },
   ],
   ranking: [
     { what: 'slow', body: '{"latencyMs":5000}' },
     { what: 'flaky', body: '{"errorRate":0.5}' },
+    { what: 'spiky', body: '{"jitterMs":20,"slow":{"rate":0.1,"latencyMs":2000}}' },
   ],
   metrics: [
     { what: 'hanging', body: '{"hang":true}' },
@@ -43,6 +45,7 @@ function banner(storefront: RunningStorefront, timings: StorefrontTimings): stri
     `  curl -s '${base}/search?q=oak'`,
     `  curl -s ${base}/dashboard`,
     `  curl -s ${base}/health/resilience`,
+    `  curl -s -H 'x-request-deadline-ms: 800' ${base}/products/2   (then pricing's /requests: the budget it got)`,
     '',
     'Break and heal the downstreams (each on its own port):',
   ];
@@ -50,15 +53,17 @@ function banner(storefront: RunningStorefront, timings: StorefrontTimings): stri
     const url = storefront.downstreams[name].url;
     lines.push(`  ${name} (${url})`);
     for (const { what, body } of BREAK_EXAMPLES[name]) {
-      lines.push(`    ${`${what}:`.padEnd(9)}curl -s -X POST ${url}/chaos -H 'content-type: application/json' -d '${body}'`);
+      lines.push(`    ${`${what}:`.padEnd(10)}curl -s -X POST ${url}/chaos -H 'content-type: application/json' -d '${body}'`);
     }
-    lines.push(`    ${'heal:'.padEnd(9)}curl -s -X POST ${url}/chaos/reset`);
-    lines.push(`    ${'stats:'.padEnd(9)}curl -s ${url}/stats`);
+    lines.push(`    ${'heal:'.padEnd(10)}curl -s -X POST ${url}/chaos/reset`);
+    lines.push(`    ${'stats:'.padEnd(10)}curl -s ${url}/stats`);
+    lines.push(`    ${'requests:'.padEnd(10)}curl -s ${url}/requests   (arrival, x-request-deadline-ms received, outcome)`);
   }
   lines.push(
     '',
-    `Breakers open after 5 consecutive failures and try again after ${timings.recoveryTimeout / 1_000} s` +
-      ` (RECOVERY_TIMEOUT_MS=5000 npm start to shorten it); every call times out after ${timings.internalTimeout / 1_000} s.`,
+    `Breakers (one per downstream origin) open after 5 consecutive failures and try again after ${timings.recoveryTimeout / 1_000} s` +
+      ` (RECOVERY_TIMEOUT_MS=5000 npm start to shorten it);\nevery attempt times out after ${timings.internalTimeout / 1_000} s;` +
+      ` a Retry-After is honoured; ranking's slow reads are hedged.`,
     'Breaker transitions are logged below as they happen. Ctrl-C stops everything.',
     '',
   );

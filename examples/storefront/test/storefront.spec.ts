@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { LoggerService } from '@nestjs/common';
 import type { StorefrontTimings } from '../src/app/storefront.options.js';
+import { HEALTHY } from '../src/downstreams/chaos.settings.js';
 import { runOutageScenario, type ScenarioTimings } from '../src/scenario/outage-scenario.js';
 import { startStorefront, type RunningStorefront } from '../src/storefront.js';
 
@@ -96,7 +97,8 @@ describe('storefront example', () => {
     expect(health.body['status']).toBe('up');
     const entries = health.body['circuitBreakers'] as Record<string, { state: string; critical: boolean }>;
     expect(Object.keys(entries).sort()).toEqual(['metrics', 'pricing', 'ranking']);
-    for (const entry of Object.values(entries)) expect(entry).toEqual(expect.objectContaining({ state: 'closed', critical: false }));
+    // Each dependency's HTTP client has one breaker per origin: one origin each here.
+    for (const entry of Object.values(entries)) expect(entry).toEqual(expect.objectContaining({ state: 'closed', critical: false, keyCount: 1 }));
   });
 
   it('marks each degraded answer: cached or unavailable prices, text-match search, stale metrics', async () => {
@@ -143,12 +145,16 @@ describe('storefront example', () => {
       logger,
       onBreakerStateChange: ({ name, from, to }) => changes.push(`${name}: ${from} -> ${to}`),
     });
+    // The pricing client's breakers are per origin: the first call creates the origin's one.
+    await get('/products/1');
+    const origin = new URL(storefront.downstreams.pricing.url).origin;
     storefront.breakers.forceOpen('pricing');
     storefront.breakers.reset('pricing');
     expect(changes).toEqual(['pricing: closed -> forced-open', 'pricing: forced-open -> closed']);
+    const label = `Circuit breaker "pricing" (key ${JSON.stringify(origin)})`;
     expect(lines.filter((line) => /pricing/.test(line) && !/^log \[Router/.test(line))).toEqual([
-      expect.stringMatching(/^warn \[Bulwark\] Circuit breaker "pricing" forced open/),
-      expect.stringMatching(/^log \[Bulwark\] Circuit breaker "pricing" closed after /),
+      `warn [Bulwark] ${label} forced open (failure rate 0%); every call is rejected until it is reset`,
+      expect.stringMatching(new RegExp(`^log \\[Bulwark\\] ${escape(label)} closed after `)),
     ]);
   });
 
@@ -160,15 +166,49 @@ describe('storefront example', () => {
 
     const configured = await post('/chaos', '{"latencyMs":50,"errorRate":0.5}');
     expect(configured.status).toBe(200);
-    expect(await configured.json()).toEqual({ errorRate: 0.5, latencyMs: 50, hang: false, down: false });
-    const rejected = await post('/chaos', '{"errorRate":2}');
-    expect(rejected.status).toBe(400);
-    expect(await rejected.json()).toEqual({ error: 'errorRate must be a number from 0 to 1' });
-    expect((await post('/chaos', '{"explode":true}')).status).toBe(400);
-    expect(await (await post('/chaos/reset')).json()).toEqual({ errorRate: 0, latencyMs: 0, hang: false, down: false });
+    expect(await configured.json()).toEqual({ ...HEALTHY, errorRate: 0.5, latencyMs: 50 });
+    // slow and pushback are merged field by field.
+    expect(await (await post('/chaos', '{"jitterMs":5,"slow":{"rate":0.1},"pushback":{"requests":2,"status":429}}')).json()).toEqual({
+      ...HEALTHY,
+      errorRate: 0.5,
+      latencyMs: 50,
+      jitterMs: 5,
+      slow: { ...HEALTHY.slow, rate: 0.1 },
+      pushback: { requests: 2, status: 429, retryAfterSec: 1 },
+    });
+    for (const [body, error] of [
+      ['{"errorRate":2}', 'errorRate must be a number from 0 to 1'],
+      ['{"explode":true}', 'unknown setting "explode" (known: errorRate, latencyMs, jitterMs, slow, pushback, hang, down)'],
+      ['[1]', 'the body must be a JSON object'],
+      ['{"slow":{"next":1.5}}', 'slow.next must be an integer from 0 to 1000000'],
+      ['{"slow":{"often":true}}', 'unknown setting "slow.often" (known: rate, next, latencyMs)'],
+      ['{"pushback":{"status":500}}', 'pushback.status must be 503 or 429'],
+      ['{"pushback":{"retryAfterSec":-1}}', 'pushback.retryAfterSec must be an integer from 0 to 3600'],
+      ['{"pushback":1}', 'pushback must be a JSON object'],
+    ] as const) {
+      const rejected = await post('/chaos', body);
+      expect({ body, status: rejected.status, answer: await rejected.json() }).toEqual({ body, status: 400, answer: { error } });
+    }
+    expect(await (await post('/chaos/reset')).json()).toEqual(HEALTHY);
 
+    // Every request is recorded: when it arrived, the deadline header it carried, what became of it.
+    await post('/chaos', '{"pushback":{"requests":1,"retryAfterSec":7}}');
+    const refused = await fetch(`${base}/prices/1`, { headers: { 'x-request-deadline-ms': '1234' } });
+    expect({ status: refused.status, retryAfter: refused.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '7' });
+    await refused.arrayBuffer();
     await fetch(`${base}/prices/1`).then((response) => response.json());
     const stats = (await (await fetch(`${base}/stats`)).json()) as { service: string; received: number };
-    expect(stats).toEqual(expect.objectContaining({ service: 'pricing', received: 1 }));
+    expect(stats).toEqual(expect.objectContaining({ service: 'pricing', received: 2, pushedBack: 1, answered: 1 }));
+    const log = (await (await fetch(`${base}/requests?since=1`)).json()) as { requests: Record<string, unknown>[] };
+    expect(log.requests).toEqual([
+      expect.objectContaining({ seq: 2, method: 'GET', path: '/prices/1', deadlineHeader: null, slow: false, outcome: 'answered', status: 200 }),
+    ]);
+    expect(downstreams.pricing.requests()[0]).toEqual(
+      expect.objectContaining({ seq: 1, deadlineHeader: '1234', outcome: 'pushback', status: 503, arrivedAt: expect.any(Number) }),
+    );
   });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

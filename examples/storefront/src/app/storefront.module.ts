@@ -2,33 +2,24 @@ import { ResilienceModule } from '@bulwark/nestjs';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BreakerStateRelay } from './breaker-state.relay.js';
-import { CatalogService } from './catalog/catalog.service.js';
-import { DashboardController } from './dashboard/dashboard.controller.js';
-import { MetricsClient } from './dashboard/metrics.client.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { HomeController } from './home.controller.js';
-import { PricingClient } from './products/pricing.client.js';
-import { ProductsController } from './products/products.controller.js';
+import { ProductsModule } from './products/products.module.js';
 import { storefrontResilienceOptions } from './resilience.config.js';
-import { SearchController } from './search/search.controller.js';
-import { SearchService } from './search/search.service.js';
-import { ARTICLE_TIMINGS, STOREFRONT_OPTIONS, type StorefrontOptions, type StorefrontTimings } from './storefront.options.js';
+import { SearchModule } from './search/search.module.js';
+import { STOREFRONT_OPTIONS, storefrontTimings, type StorefrontOptions } from './storefront.options.js';
 
 @Module({})
 export class StorefrontModule {
+  /** Global, as a config module is: the feature modules read the downstreams' URLs and the timings from `STOREFRONT_OPTIONS`. */
   static forRoot(options: StorefrontOptions): DynamicModule {
-    const timings: StorefrontTimings = { ...ARTICLE_TIMINGS, ...options.timings };
     return {
       module: StorefrontModule,
-      imports: [ResilienceModule.forRoot(storefrontResilienceOptions(timings, options))],
-      controllers: [HomeController, ProductsController, SearchController, DashboardController],
-      providers: [
-        { provide: STOREFRONT_OPTIONS, useValue: options },
-        CatalogService,
-        PricingClient,
-        SearchService,
-        MetricsClient,
-        BreakerStateRelay,
-      ],
+      global: true,
+      imports: [ResilienceModule.forRoot(storefrontResilienceOptions(storefrontTimings(options), options)), ProductsModule, SearchModule, DashboardModule],
+      controllers: [HomeController],
+      providers: [{ provide: STOREFRONT_OPTIONS, useValue: options }, BreakerStateRelay],
+      exports: [STOREFRONT_OPTIONS],
     };
   }
 }

@@ -13,7 +13,7 @@ export type DownstreamUrls = Readonly<Record<DependencyName, string>>;
 export interface StorefrontTimings {
   /** How long an open breaker rejects calls before a trial call. The article: 30 s. */
   recoveryTimeout: number;
-  /** Timeout of every call to an internal service (the `internal` profile). The article: 2-3 s. */
+  /** Timeout of every attempt of a call to an internal service. The article: 2-3 s. */
   internalTimeout: number;
   /** Delay before the first retry, before jitter. The article: 100 ms. */
   retryBaseDelay: number;
@@ -25,6 +25,11 @@ export const ARTICLE_TIMINGS: Readonly<StorefrontTimings> = Object.freeze({
   internalTimeout: 3_000,
   retryBaseDelay: 100,
 });
+
+/** `ARTICLE_TIMINGS` with the application's overrides. */
+export function storefrontTimings(options: Pick<StorefrontOptions, 'timings'>): StorefrontTimings {
+  return { ...ARTICLE_TIMINGS, ...options.timings };
+}
 
 /** Everything the application factory takes. */
 export interface StorefrontOptions {

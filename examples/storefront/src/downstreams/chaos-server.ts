@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HEALTHY, parseChaosPatch, type ChaosSettings } from './chaos.settings.js';
+import { applyChaosPatch, HEALTHY, parseChaosPatch, type ChaosPatch, type ChaosSettings, type Pushback } from './chaos.settings.js';
 
 /** What a downstream's own route answers. */
 export interface DownstreamReply {
@@ -18,23 +18,55 @@ export interface DownstreamStats {
   received: number;
   answered: number;
   errors: number;
+  pushedBack: number;
   reset: number;
   hung: number;
+  slow: number;
+  /** Requests whose caller went away before the answer (a timeout, a hedge's loser). */
+  cancelled: number;
   chaos: ChaosSettings;
 }
 
+/** What became of a request: still open, answered by the service, or by the chaos. */
+export type RequestOutcome = 'pending' | 'answered' | 'error' | 'pushback' | 'reset' | 'cancelled';
+
+/** One request to a service route, as the downstream saw it (`GET /requests`). */
+export interface ReceivedRequest {
+  /** 1, 2, ... in order of arrival (`requestsReceived` is the last one). */
+  readonly seq: number;
+  readonly method: string;
+  /** Path and query. */
+  readonly path: string;
+  /** When it arrived, epoch ms with sub-millisecond precision (a monotonic clock). */
+  readonly arrivedAt: number;
+  /** The `x-request-deadline-ms` header as received: the caller's budget left, in ms; null without one. */
+  readonly deadlineHeader: string | null;
+  /** Picked by `slow` (rate or next) for a slow answer. */
+  readonly slow: boolean;
+  outcome: RequestOutcome;
+  /** The status sent, null while pending and when none was (reset, cancelled). */
+  status: number | null;
+  /** When it was answered, reset or cancelled; null while pending. */
+  endedAt: number | null;
+}
+
+export const DEADLINE_HEADER = 'x-request-deadline-ms';
+/** Requests kept for `GET /requests`: the most recent ones. */
+const MAX_RECORDS = 1_000;
 const MAX_CONTROL_BODY = 4_096;
 
 /**
  * A downstream service on loopback with chaos controls, its own `node:http` server:
- * - `GET /chaos`, `POST /chaos` with `{ errorRate?, latencyMs?, hang?, down? }` (merged),
- *   `POST /chaos/reset` (healthy again), `GET /stats` (requests received). Chaos never affects
- *   these routes, so a "down" service can still be healed.
+ * - `GET /chaos`, `POST /chaos` with any of `ChaosSettings` (merged; see `parseChaosPatch`),
+ *   `POST /chaos/reset` (healthy again), `GET /stats` (counts), `GET /requests[?since=seq]` (the
+ *   last 1000 requests: arrival time, the deadline header received, what became of each). Chaos
+ *   never affects these routes, so a "down" service can still be healed.
  * - every other route goes to the handler, through the chaos of the moment.
  */
 export class ChaosServer {
-  private chaos: ChaosSettings = { ...HEALTHY };
-  private readonly counts = { received: 0, answered: 0, errors: 0, reset: 0, hung: 0 };
+  private chaos: ChaosSettings = HEALTHY;
+  private readonly counts = { received: 0, answered: 0, errors: 0, pushedBack: 0, reset: 0, hung: 0, slow: 0, cancelled: 0 };
+  private readonly records: ReceivedRequest[] = [];
   private readonly server: Server;
   /** Requests delayed or hung: ended when the server stops. */
   private readonly held = new Set<ServerResponse>();
@@ -59,7 +91,7 @@ export class ChaosServer {
   }
 
   get settings(): ChaosSettings {
-    return { ...this.chaos };
+    return structuredClone(this.chaos);
   }
 
   /** Listens on `port` (0: a free port) on loopback. */
@@ -86,13 +118,13 @@ export class ChaosServer {
     await closed;
   }
 
-  configure(patch: Partial<ChaosSettings>): ChaosSettings {
-    this.chaos = { ...this.chaos, ...patch };
+  configure(patch: ChaosPatch): ChaosSettings {
+    this.chaos = applyChaosPatch(this.chaos, patch);
     return this.settings;
   }
 
   reset(): ChaosSettings {
-    this.chaos = { ...HEALTHY };
+    this.chaos = HEALTHY;
     return this.settings;
   }
 
@@ -100,26 +132,45 @@ export class ChaosServer {
     return { service: this.service, ...this.counts, chaos: this.settings };
   }
 
+  /** The requests received after request number `since` (of the last 1000), oldest first. */
+  requests(since = 0): ReceivedRequest[] {
+    return this.records.filter((record) => record.seq > since).map((record) => ({ ...record }));
+  }
+
   private route(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://downstream');
-    if (url.pathname === '/chaos' || url.pathname === '/chaos/reset' || url.pathname === '/stats') {
-      void this.control(request, response, url.pathname);
+    if (url.pathname === '/chaos' || url.pathname === '/chaos/reset' || url.pathname === '/stats' || url.pathname === '/requests') {
+      void this.control(request, response, url);
       return;
     }
     this.serve(request, response, url);
   }
 
   private serve(request: IncomingMessage, response: ServerResponse, url: URL): void {
-    this.counts.received++;
     const chaos = this.chaos;
+    const pushback = chaos.down || chaos.hang ? undefined : this.takePushback();
+    const slow = chaos.down || chaos.hang || pushback !== undefined ? false : this.takeSlow();
+    const record = this.record(request, url, slow);
     if (chaos.down) {
       this.counts.reset++;
+      end(record, 'reset', null);
       request.socket.destroy();
       return;
     }
+    // Whatever ends the response first (an answer, the caller going away) decides the outcome.
+    response.once('close', () => {
+      if (record.outcome !== 'pending') return;
+      this.counts.cancelled++;
+      end(record, 'cancelled', null);
+    });
     if (chaos.hang) {
       this.counts.hung++;
       this.hold(response);
+      return;
+    }
+    if (pushback !== undefined) {
+      end(record, 'pushback', pushback.status);
+      send(response, pushback.status, { error: `${this.service} is overloaded (chaos pushback)` }, { 'retry-after': String(pushback.retryAfterSec) });
       return;
     }
     const answer = (): void => {
@@ -127,19 +178,63 @@ export class ChaosServer {
       if (response.destroyed) return;
       if (chaos.errorRate > 0 && this.random() < chaos.errorRate) {
         this.counts.errors++;
+        end(record, 'error', 503);
         send(response, 503, { error: `${this.service} is failing (chaos errorRate ${chaos.errorRate})` });
         return;
       }
       const reply = this.handler(url);
       this.counts.answered++;
+      end(record, 'answered', reply.status);
       send(response, reply.status, reply.body);
     };
-    if (chaos.latencyMs <= 0) {
+    const delay = slow ? chaos.slow.latencyMs : chaos.latencyMs + (chaos.jitterMs > 0 ? this.random() * chaos.jitterMs : 0);
+    if (delay <= 0) {
       answer();
       return;
     }
-    const timer = setTimeout(answer, chaos.latencyMs);
+    const timer = setTimeout(answer, delay);
     this.hold(response, () => clearTimeout(timer));
+  }
+
+  /** The pushback this request gets, if one is due (`pushback.requests` counts down). */
+  private takePushback(): Pushback | undefined {
+    const pushback = this.chaos.pushback;
+    if (pushback.requests <= 0) return undefined;
+    this.chaos = applyChaosPatch(this.chaos, { pushback: { requests: pushback.requests - 1 } });
+    this.counts.pushedBack++;
+    return pushback;
+  }
+
+  /** Whether this request gets a slow answer: one of the `next` ones (counting down), or by `rate`. */
+  private takeSlow(): boolean {
+    const slow = this.chaos.slow;
+    let picked = false;
+    if (slow.next > 0) {
+      this.chaos = applyChaosPatch(this.chaos, { slow: { next: slow.next - 1 } });
+      picked = true;
+    } else {
+      picked = slow.rate > 0 && this.random() < slow.rate;
+    }
+    if (picked) this.counts.slow++;
+    return picked;
+  }
+
+  private record(request: IncomingMessage, url: URL, slow: boolean): ReceivedRequest {
+    const header = request.headers[DEADLINE_HEADER];
+    const record: ReceivedRequest = {
+      seq: ++this.counts.received,
+      method: request.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      arrivedAt: now(),
+      deadlineHeader: typeof header === 'string' ? header : null,
+      slow,
+      outcome: 'pending',
+      status: null,
+      endedAt: null,
+    };
+    this.records.push(record);
+    if (this.records.length > MAX_RECORDS) this.records.shift();
+    return record;
   }
 
   /** Keeps a response open; a caller that gives up (timeout, abort) releases it. */
@@ -151,9 +246,14 @@ export class ChaosServer {
     });
   }
 
-  private async control(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+  private async control(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname;
     try {
       if (request.method === 'GET' && path === '/stats') return send(response, 200, this.stats());
+      if (request.method === 'GET' && path === '/requests') {
+        const since = Number(url.searchParams.get('since') ?? 0);
+        return send(response, 200, { service: this.service, requests: this.requests(Number.isFinite(since) ? since : 0) });
+      }
       if (request.method === 'GET' && path === '/chaos') return send(response, 200, this.settings);
       if (request.method === 'POST' && path === '/chaos/reset') {
         await readBody(request);
@@ -161,7 +261,7 @@ export class ChaosServer {
       }
       if (request.method === 'POST' && path === '/chaos') {
         const text = await readBody(request);
-        let patch: Partial<ChaosSettings>;
+        let patch: ChaosPatch;
         try {
           patch = parseChaosPatch(text.trim() === '' ? {} : JSON.parse(text));
         } catch (error) {
@@ -176,10 +276,21 @@ export class ChaosServer {
   }
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
+/** Epoch ms from the monotonic clock: arrival gaps measured with it never go backwards. */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function end(record: ReceivedRequest, outcome: RequestOutcome, status: number | null): void {
+  record.outcome = outcome;
+  record.status = status;
+  record.endedAt = now();
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (response.destroyed || response.headersSent) return;
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   response.end(text);
 }
 

@@ -1,5 +1,6 @@
 import type { CircuitBreakerStateChange } from '@bulwark/core';
 import { DEPENDENCIES } from '../app/storefront.options.js';
+import type { HttpShowcase, Showing } from './http-showcase.js';
 import type { OutageReport, ScenarioReporter, ScenarioSummary } from './outage-scenario.js';
 import { ENDPOINT_OF, type Outcome, type RequestRecord, type TickRecord } from './traffic.js';
 
@@ -181,4 +182,25 @@ function seconds(ms: number): string {
 
 function pad(value: number): string {
   return String(value).padStart(5);
+}
+
+/** The HTTP clients' block printed after the summary: each behaviour, its evidence, and whether it showed. */
+export function formatShowcase(showcase: HttpShowcase): string {
+  const lines = ['HTTP clients (@bulwark/http), one request at a time'];
+  const sections: [string, Showing][] = [
+    ['(a) a retry honouring Retry-After', showcase.retryAfter],
+    ['(b) the deadline passed from the storefront to pricing', showcase.deadline],
+    ['(c) a hedged read from ranking', showcase.hedgedRead],
+  ];
+  for (const [title, showing] of sections) {
+    lines.push(`  ${showing.passed ? 'PASS' : 'FAIL'} ${title}`);
+    for (const line of showing.evidence) lines.push(`       ${line}`);
+  }
+  lines.push(
+    '',
+    showcase.passed
+      ? '  PASS: the server set the retry delay, the downstream got the caller\'s budget, and the hedge won over the slow request.'
+      : '  FAIL: see above.',
+  );
+  return lines.join('\n');
 }

@@ -1,8 +1,9 @@
 import type { CircuitBreakerState, CircuitBreakerStateChange, Disposable } from '@bulwark/core';
 import type { CircuitBreakerRegistry } from '@bulwark/nestjs';
 import { DEPENDENCIES, type DependencyName } from '../app/storefront.options.js';
-import type { ChaosSettings } from '../downstreams/chaos.settings.js';
+import type { ChaosPatch } from '../downstreams/chaos.settings.js';
 import type { Downstreams } from '../downstreams/downstreams.js';
+import { DependencyBreaker } from './dependency-breakers.js';
 import {
   DEGRADED_OUTCOMES,
   ENDPOINTS,
@@ -36,7 +37,7 @@ export interface ScenarioEnvironment {
   /** Base URL of the running storefront. */
   storefrontUrl: string;
   downstreams: Downstreams;
-  /** The storefront's breakers (read for states and rejected-call counts). */
+  /** The storefront's breakers (its dependencies' families, read for states and rejected-call counts). */
   breakers: CircuitBreakerRegistry;
 }
 
@@ -103,7 +104,7 @@ export interface ScenarioSummary {
 
 interface OutagePlan {
   dependency: DependencyName;
-  chaos: Partial<ChaosSettings>;
+  chaos: ChaosPatch;
   story: string;
   /** How long the dependency stays broken once its breaker is open. */
   holdMs: number;
@@ -127,9 +128,9 @@ export async function runOutageScenario(
 ): Promise<ScenarioSummary> {
   const origin = performance.now();
   const now = (): number => performance.now() - origin;
-  const breakers = Object.fromEntries(DEPENDENCIES.map((name) => [name, requireBreaker(env.breakers, name)])) as Record<
+  const breakers = Object.fromEntries(DEPENDENCIES.map((name) => [name, DependencyBreaker.of(env.breakers, name)])) as Record<
     DependencyName,
-    ReturnType<typeof requireBreaker>
+    DependencyBreaker
   >;
   const transitions: Record<DependencyName, TransitionRecord[]> = { pricing: [], ranking: [], metrics: [] };
   const subscriptions: Disposable[] = DEPENDENCIES.map((name) =>
@@ -215,14 +216,14 @@ async function runOutage(
   plan: OutagePlan,
   env: ScenarioEnvironment,
   timings: ScenarioTimings,
-  breaker: ReturnType<typeof requireBreaker>,
+  breaker: DependencyBreaker,
   transitions: TransitionRecord[],
   now: () => number,
   reporter: ScenarioReporter,
 ): Promise<OutageMeasure> {
   const downstream = env.downstreams[plan.dependency];
   const receivedBefore = downstream.requestsReceived;
-  const sparedBefore = breaker.snapshot().calls.notPermitted;
+  const sparedBefore = breaker.callsRefused;
   const transitionsBefore = transitions.length;
 
   const brokenAt = now();
@@ -240,7 +241,7 @@ async function runOutage(
 
   const healedAt = now();
   const callsReached = downstream.requestsReceived - receivedBefore;
-  const callsSpared = breaker.snapshot().calls.notPermitted - sparedBefore;
+  const callsSpared = breaker.callsRefused - sparedBefore;
   downstream.reset();
   reporter.event?.(healedAt, `HEAL: ${plan.dependency} is healthy again`);
 
@@ -305,12 +306,6 @@ function summarize(
     passed,
     failures: failures.slice(0, 10),
   };
-}
-
-function requireBreaker(registry: CircuitBreakerRegistry, name: DependencyName) {
-  const breaker = registry.get(name);
-  if (breaker === undefined) throw new Error(`The storefront has no "${name}" circuit breaker`);
-  return breaker;
 }
 
 /** Polls the breaker (reading its state also applies an elapsed recovery timeout). */

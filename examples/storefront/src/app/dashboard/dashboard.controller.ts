@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { MetricsClient, type MetricsReading, type ShopMetrics } from './metrics.client.js';
+import { MetricsService, type MetricsReading, type ShopMetrics } from './metrics.service.js';
 
 export interface DashboardView {
   source: MetricsReading['source'];
@@ -11,11 +11,11 @@ export interface DashboardView {
 
 @Controller('dashboard')
 export class DashboardController {
-  constructor(private readonly metricsClient: MetricsClient) {}
+  constructor(private readonly metricsService: MetricsService) {}
 
   @Get()
   async show(): Promise<DashboardView> {
-    const { metrics, source } = await this.metricsClient.current();
+    const { metrics, source } = await this.metricsService.current();
     if (metrics === null) return { source, ageMs: null, metrics: null, generatedAt: null };
     const { generatedAt, ...figures } = metrics;
     return { source, ageMs: Math.max(0, Date.now() - generatedAt), metrics: figures, generatedAt: new Date(generatedAt).toISOString() };

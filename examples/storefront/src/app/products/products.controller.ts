@@ -1,6 +1,6 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service.js';
-import { PricingClient, type PriceSource } from './pricing.client.js';
+import { PricingService, type PriceSource } from './pricing.service.js';
 
 export interface ProductView {
   id: string;
@@ -17,7 +17,7 @@ export interface ProductView {
 export class ProductsController {
   constructor(
     private readonly catalog: CatalogService,
-    private readonly pricing: PricingClient,
+    private readonly pricing: PricingService,
   ) {}
 
   @Get()

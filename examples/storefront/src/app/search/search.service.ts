@@ -1,8 +1,8 @@
-import { CircuitBreaker, Fallback, Retry, Timeout, currentSignal } from '@bulwark/nestjs';
-import { Inject, Injectable } from '@nestjs/common';
+import { Fallback } from '@bulwark/nestjs';
+import { HttpService } from '@nestjs/axios';
+import { Injectable } from '@nestjs/common';
+import { firstValueFrom } from 'rxjs';
 import { CatalogService, type SearchHit } from '../catalog/catalog.service.js';
-import { readJson } from '../downstream.error.js';
-import { STOREFRONT_OPTIONS, type StorefrontOptions } from '../storefront.options.js';
 
 export interface SearchResults {
   query: string;
@@ -14,25 +14,18 @@ export interface SearchResults {
 /** "Search results can fall back to a simpler algorithm if the ML ranking service is unavailable." */
 @Injectable()
 export class SearchService {
-  private readonly baseUrl: string;
-
+  /** `http`: the ranking service's `HttpService` (see `SearchModule`), which hedges slow reads. */
   constructor(
     private readonly catalog: CatalogService,
-    @Inject(STOREFRONT_OPTIONS) options: StorefrontOptions,
-  ) {
-    this.baseUrl = options.downstreams.ranking;
-  }
+    private readonly http: HttpService,
+  ) {}
 
-  // A slow ranking service costs one 3 s timeout per search until 5 of them open the breaker;
-  // then searches get the text match at once. Timeouts are not retried (see isTransientFailure).
+  // A slow ranking service costs one timeout per search until 5 of them open the breaker; then
+  // searches get the text match at once.
   @Fallback('textMatch')
-  @Retry('ranking')
-  @CircuitBreaker('ranking')
-  @Timeout('internal')
   async search(query: string): Promise<SearchResults> {
-    const response = await fetch(`${this.baseUrl}/rank?q=${encodeURIComponent(query)}`, { signal: currentSignal() });
-    const body = await readJson<{ ids: string[] }>('ranking', response);
-    return { query, results: this.catalog.pick(body.ids), rankedBy: 'ml' };
+    const { data } = await firstValueFrom(this.http.get<{ ids: string[] }>('/rank', { params: { q: query } }));
+    return { query, results: this.catalog.pick(data.ids), rankedBy: 'ml' };
   }
 
   /** The fallback, called as `textMatch(query, error)`. */
