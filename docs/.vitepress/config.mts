@@ -31,6 +31,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Timeout', link: '/timeout' },
       { text: 'Fallback', link: '/fallback' },
       { text: 'Bulkhead', link: '/bulkhead' },
+      { text: 'Surviving overload', link: '/surviving-overload' },
     ],
   },
   {

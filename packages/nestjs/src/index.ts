@@ -8,8 +8,10 @@ export type {
   ResilienceModuleAsyncOptions,
   ResilienceModuleOptions,
   ResilienceOptionsFactory,
+  LoadSheddingOptions,
   TimeoutSetting,
 } from './options/resilience-options.interface.js';
+export type { ResilienceBulkheadOptions } from './options/bulkhead-options.js';
 export { RESILIENCE_OPTIONS, DEFAULT_HEALTH_PATH, DEFAULT_TIMEOUT_MS } from './resilience.constants.js';
 export { InjectResilienceOptions } from './options/inject-resilience-options.decorator.js';
 
@@ -19,6 +21,7 @@ export { Timeout } from './decorators/timeout.decorator.js';
 export { Fallback } from './decorators/fallback.decorator.js';
 export { Bulkhead } from './decorators/bulkhead.decorator.js';
 export { SkipResilience } from './decorators/skip-resilience.decorator.js';
+export { Priority } from './load-shedding/priority.decorator.js';
 export { Deadline } from './deadlines/deadline.decorator.js';
 export { DEFAULT_MAX_REQUEST_DEADLINE_MS, DEFAULT_REQUEST_DEADLINE_HEADER } from './deadlines/deadlines.options.js';
 export type { DeadlinesOptions } from './deadlines/deadlines.options.js';
@@ -29,11 +32,20 @@ export { CircuitBreakerRegistry } from './registries/circuit-breaker.registry.js
 export { RetryRegistry } from './registries/retry.registry.js';
 export { TimeoutRegistry } from './registries/timeout.registry.js';
 export { BulkheadRegistry } from './registries/bulkhead.registry.js';
+export type { AdaptiveBulkheadLimit, AnyBulkheadPolicy } from './registries/bulkhead.registry.js';
 export { PolicyRegistry } from './registries/policy.registry.js';
 
 export { ResilienceHealthController } from './health/resilience-health.controller.js';
 export { ResilienceHealthService } from './health/resilience-health.service.js';
-export type { CircuitBreakerHealth, ResilienceHealthReport, ResilienceHealthStatus } from './health/resilience-health.service.js';
+export type {
+  AdaptiveBulkheadHealth,
+  BulkheadHealth,
+  CircuitBreakerHealth,
+  LoadSheddingHealth,
+  ResilienceHealthReport,
+  ResilienceHealthStatus,
+  StaticBulkheadHealth,
+} from './health/resilience-health.service.js';
 export { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 export type { ResilienceIndicatorDetails } from './health/resilience-health.indicator.js';
 export { ResilienceErrorInterceptor } from './errors/resilience-error.interceptor.js';
@@ -58,6 +70,7 @@ export {
   CircuitOpenError,
   InvalidOptionsError,
   KeyedCircuitBreakers,
+  LoadShedError,
   ResilienceError,
   TimeoutError,
   currentSignal,
@@ -66,6 +79,10 @@ export {
   FakeClock,
 } from '@bulwark/core';
 export type {
+  AdaptiveBulkheadOptions,
+  AdaptiveLimitOptions,
+  AdmissionPriority,
+  AdmissionSnapshot,
   BulkheadOptions,
   Clock,
   CircuitBreakerOptions,
@@ -73,6 +90,9 @@ export type {
   CircuitBreakerSnapshot,
   JitterKind,
   KeyedCircuitBreakerRemoval,
+  LimitAlgorithm,
+  LimitAlgorithmName,
+  LoadShedReason,
   RecoveryBackoffOptions,
   ResilienceStore,
   RetryOptions,

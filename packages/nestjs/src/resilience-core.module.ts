@@ -8,6 +8,7 @@ import { ResilienceErrorLogger } from './errors/resilience-error.logger.js';
 import { ResilienceEventBus } from './events/resilience-event-bus.js';
 import { ResilienceHealthIndicator } from './health/resilience-health.indicator.js';
 import { ResilienceHealthService } from './health/resilience-health.service.js';
+import { InboundAdmission } from './load-shedding/inbound-admission.js';
 import { CircuitBreakerLogger } from './observability/logging/circuit-breaker.logger.js';
 import { ApplicationPipelines } from './pipeline/instance-pipelines.js';
 import { PipelineFactory } from './pipeline/pipeline.factory.js';
@@ -25,7 +26,16 @@ const REGISTRIES = [CircuitBreakerRegistry, RetryRegistry, TimeoutRegistry, Bulk
  * What `ResilienceModule` makes injectable (and what its feature modules use). `ApplicationPipelines`
  * is internal: Nest injects it into the instances of decorated classes.
  */
-const EXPORTS = [...REGISTRIES, RESILIENCE_OPTIONS, ResilienceHealthService, ResilienceHealthIndicator, ResilienceEventBus, ApplicationPipelines];
+const EXPORTS = [
+  ...REGISTRIES,
+  RESILIENCE_OPTIONS,
+  ResilienceHealthService,
+  ResilienceHealthIndicator,
+  ResilienceEventBus,
+  ApplicationPipelines,
+  InboundAdmission,
+  ResilienceErrorLogger,
+];
 
 /**
  * The engine behind the decorators, the registries, health, error mapping and transition logs:
@@ -60,6 +70,7 @@ export function defineCoreModule(definition: CoreDefinition): DynamicModule {
       PolicyDeclarations,
       ...REGISTRIES,
       ResilienceStoreBinding,
+      InboundAdmission,
       ResilienceEventBus,
       PipelineFactory,
       ApplicationPipelines,

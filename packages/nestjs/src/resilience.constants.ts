@@ -27,3 +27,9 @@ export const DEFAULT_HEALTH_PATH = 'health/resilience';
  * Bulwark's own controllers so the application's OpenAPI document leaves them out.
  */
 export const OPENAPI_EXCLUDE_CONTROLLER = 'swagger/apiExcludeController';
+
+/** Metadata key set by `@Priority()` on a handler (the function) or a controller class. */
+export const PRIORITY_METADATA = 'bulwark:priority';
+
+/** Metadata key on Bulwark's own controllers (health, live view, admin, metrics): load shedding lets them through uncounted. */
+export const LOAD_SHEDDING_EXEMPT = 'bulwark:load-shedding-exempt';

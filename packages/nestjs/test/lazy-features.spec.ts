@@ -13,6 +13,8 @@ const FEATURES = {
   shared: ['routes/delegating.guard.js', 'observability/metrics/'],
   prometheus: ['observability/prometheus/'],
   openTelemetry: ['observability/opentelemetry/'],
+  // Its guard and module; `@Priority` and the admission state health and metrics read are the engine's.
+  loadShedding: ['load-shedding/load-shedding.'],
 } as const;
 const PEERS = { prometheus: '/node_modules/prom-client/', openTelemetry: '/node_modules/@opentelemetry/api/' } as const;
 
@@ -37,7 +39,7 @@ describe('opt-in features: an application loads only the code its options ask fo
   const run = (scenario: object, missing: readonly string[] = []): Promise<LoadedModules> =>
     build.run('resilience-app.mjs', { SCENARIO: JSON.stringify(scenario) }, missing);
 
-  it('loads none of the live view, admin, metrics and OpenTelemetry code (nor prom-client, nor @opentelemetry/api) when none is asked for', async () => {
+  it('loads none of the live view, admin, metrics, OpenTelemetry and load-shedding code (nor prom-client, nor @opentelemetry/api) when none is asked for', async () => {
     const [forRoot, forRootAsync, withoutApi] = await Promise.all([
       run({ define: 'forRoot', options: { openTelemetry: false } }),
       run({ define: 'forRootAsync', options: { openTelemetry: false } }),
@@ -62,7 +64,7 @@ describe('opt-in features: an application loads only the code its options ask fo
   it('loads each feature when asked for, and only it', async () => {
     const paths = ['/health/resilience', '/health/resilience/dashboard/data', '/health/resilience/pricing/reset', '/metrics'];
     const [everything, metricsOnly] = await Promise.all([
-      run({ define: 'forRoot', options: { live: true, metrics: { path: 'metrics' }, openTelemetry: true }, admin: true, paths }),
+      run({ define: 'forRoot', options: { live: true, metrics: { path: 'metrics' }, openTelemetry: true, loadShedding: true }, admin: true, paths }),
       run({ define: 'forRootAsync', options: { metrics: {}, openTelemetry: false } }),
     ]);
     expect(everything.output).toEqual({ call: 42, status: Object.fromEntries(paths.map((path) => [path, 200])) });
@@ -72,7 +74,12 @@ describe('opt-in features: an application loads only the code its options ask fo
     expect(featureFiles(metricsOnly, 'prometheus')).not.toEqual([]);
     expect(featureFiles(metricsOnly, 'shared')).toContain('observability/metrics/policy-metrics.module.js');
     expect(featureFiles(metricsOnly, 'shared')).not.toContain('routes/delegating.guard.js');
-    expect([...featureFiles(metricsOnly, 'live'), ...featureFiles(metricsOnly, 'admin'), ...featureFiles(metricsOnly, 'openTelemetry')]).toEqual([]);
+    expect([
+      ...featureFiles(metricsOnly, 'live'),
+      ...featureFiles(metricsOnly, 'admin'),
+      ...featureFiles(metricsOnly, 'openTelemetry'),
+      ...featureFiles(metricsOnly, 'loadShedding'),
+    ]).toEqual([]);
     expect(peers(metricsOnly)).toEqual([PEERS.prometheus]);
   }, 60_000);
 });

@@ -243,7 +243,7 @@ describe('invalid options fail start-up with the policy and field named', () => 
     [
       'an unknown module option',
       { circuitBreaker: {} } as never,
-      'circuitBreaker is not a ResilienceModule option (known: defaults, circuitBreakers, retries, timeouts, bulkheads, strict, isGlobal, health, openApi, exposeKeys, errorMapping, deadlines, clock, live, admin, logging, metrics, openTelemetry, store) (got object)',
+      'circuitBreaker is not a ResilienceModule option (known: defaults, circuitBreakers, retries, timeouts, bulkheads, strict, isGlobal, health, openApi, exposeKeys, errorMapping, deadlines, clock, loadShedding, live, admin, logging, metrics, openTelemetry, store) (got object)',
     ],
   ])('forRoot with %s', async (_, options, message) => {
     const error = await expectStartupFailure(ResilienceModule.forRoot(options));
@@ -481,7 +481,7 @@ describe('defaults and timeout profiles', () => {
     // Defaults are merged under named configuration too.
     expect(app!.get(CircuitBreakerRegistry).get('named')!.options).toMatchObject({ failureThreshold: 3, recoveryTimeout: 9_000 });
     expect(app!.get(RetryRegistry).names()).toEqual(['Defaulted.flaky']);
-    expect(app!.get(BulkheadRegistry).get('Defaulted.guarded')!.maxConcurrent).toBe(1);
+    expect(app!.get(BulkheadRegistry).get('Defaulted.guarded')).toMatchObject({ maxConcurrent: 1 });
   });
 
   it("timeouts: { internal: 50 } overrides the built-in profile; the others keep the article's values", async () => {

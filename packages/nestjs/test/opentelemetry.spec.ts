@@ -183,6 +183,10 @@ describe('OpenTelemetry with an SDK registered', () => {
       bulwark_timeouts_total: 'sum(monotonic=true)',
       bulwark_bulkhead_rejected_total: 'sum(monotonic=true)',
       bulwark_bulkhead_available: 'GAUGE',
+      bulwark_bulkhead_limit: 'GAUGE',
+      bulwark_bulkhead_in_flight: 'GAUGE',
+      bulwark_bulkhead_queued: 'GAUGE',
+      // Load shedding is off: its instruments have no points.
       bulwark_fallbacks_total: 'sum(monotonic=true)',
       // The histogram in Prometheus's layout (the API has no asynchronous histogram).
       bulwark_call_duration_seconds_bucket: 'sum(monotonic=true)',

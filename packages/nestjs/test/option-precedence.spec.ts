@@ -84,8 +84,7 @@ describe('module options for a name override a decorator’s inline options, fie
       halfOpenMaxCalls: 2,
     });
     expect(app!.get(TimeoutRegistry).get('pricing')!.duration).toBe(50);
-    const reports = app!.get(BulkheadRegistry).get('reports')!;
-    expect([reports.maxConcurrent, reports.maxQueue]).toEqual([4, 3]);
+    expect(app!.get(BulkheadRegistry).get('reports')).toMatchObject({ maxConcurrent: 4, maxQueue: 3 });
     // retries.pricing.maxRetries (1) wins over the decorator's 3: two attempts per call.
     const pricing = app!.get(Pricing);
     await expect(pricing.price()).rejects.toThrow('pricing down');

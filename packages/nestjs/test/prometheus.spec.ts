@@ -39,6 +39,13 @@ const METRIC_TYPES = {
   bulwark_timeouts_total: 'counter',
   bulwark_bulkhead_rejected_total: 'counter',
   bulwark_bulkhead_available: 'gauge',
+  bulwark_bulkhead_limit: 'gauge',
+  bulwark_bulkhead_in_flight: 'gauge',
+  bulwark_bulkhead_queued: 'gauge',
+  bulwark_load_shedding_limit: 'gauge',
+  bulwark_load_shedding_in_flight: 'gauge',
+  bulwark_load_shedding_queued: 'gauge',
+  bulwark_load_shed_total: 'counter',
   bulwark_fallbacks_total: 'counter',
   bulwark_call_duration_seconds: 'histogram',
 };
@@ -180,7 +187,11 @@ describe.each(PLATFORMS)('%s: Prometheus metrics', (platform: Platform) => {
     expect(samplesOf(exposition, 'bulwark_bulkhead_')).toEqual({
       [metric('bulwark_bulkhead_rejected_total', { name: 'reports' })]: 1,
       [metric('bulwark_bulkhead_available', { name: 'reports' })]: 0,
+      [metric('bulwark_bulkhead_limit', { name: 'reports' })]: 1,
+      [metric('bulwark_bulkhead_in_flight', { name: 'reports' })]: 1,
+      [metric('bulwark_bulkhead_queued', { name: 'reports' })]: 0,
     });
+    expect(samplesOf(exposition, 'bulwark_load_shed')).toEqual({});
     expect(samplesOf(exposition, 'bulwark_fallbacks_total')).toEqual({
       [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'circuit_open' })]: 0,
       [metric('bulwark_fallbacks_total', { name: 'Dependencies.slow', reason: 'timeout' })]: 1,

@@ -136,7 +136,8 @@ describe('registries', () => {
     expect(slow.error).toMatchObject({ name: 'TimeoutError', policyName: 'manual', duration: 30 });
 
     const bulkhead = app!.get(BulkheadRegistry).create('manual', { maxConcurrent: 1 });
-    expect(bulkhead.maxConcurrent).toBe(1);
+    expect(bulkhead).toBeInstanceOf(BulkheadPolicy);
+    expect(bulkhead).toMatchObject({ maxConcurrent: 1 });
     expect(app!.get(BulkheadRegistry).names()).toEqual(['reports', 'manual']);
   });
 

@@ -75,7 +75,7 @@ async function startDownstream() {
  * `signalSeen()`: what `currentSignal()` returned inside the decorated method;
  * `breakerState(app)`: the `pricing` breaker's state read through `CircuitBreakerRegistry`.
  */
-async function runApp({ NestFactory, AppModule, downstream: { state: downstream, server, baseUrl }, signalSeen, breakerState, stockSubscriptions, redis, http }) {
+async function runApp({ NestFactory, AppModule, downstream: { state: downstream, server, baseUrl }, signalSeen, breakerState, stockSubscriptions, redis, http, shedding }) {
   let app;
   try {
     app = await NestFactory.create(AppModule, { logger: false });
@@ -135,10 +135,21 @@ async function runApp({ NestFactory, AppModule, downstream: { state: downstream,
     expect(step, 'content type', stream.contentType?.startsWith('text/event-stream'), true);
     expect(step, 'replays the breaker opening', /"type":"state-change","name":"pricing","from":"closed","to":"open"/.test(stream.text), true);
 
+    step = 'GET /reports/7 (a method with @Bulkhead({ adaptive: true }))';
+    res = await call(base, '/reports/7');
+    expect(step, 'HTTP status', res.status, 200);
+    expectEqual(step, 'body', res.body, { id: '7', rows: 3 });
+    res = await call(base, '/health/resilience');
+    const reports = res.body?.bulkheads?.['ReportsController.get'];
+    expect(step, `health lists it under bulkheads (${JSON.stringify(res.body?.bulkheads)})`, reports?.adaptive, true);
+    expect(step, 'its algorithm', reports?.algorithm, 'gradient2');
+    expect(step, 'its limit is a number', typeof reports?.limit, 'number');
+
     await checkHttp(base, downstream, baseUrl, http);
 
     await app.close();
     app = undefined;
+    await checkLoadShedding(NestFactory, shedding);
     server.close();
     if (redis !== undefined) await checkRedisStore(redis);
     console.log('all checks passed');
@@ -146,6 +157,50 @@ async function runApp({ NestFactory, AppModule, downstream: { state: downstream,
   } catch (error) {
     if (error instanceof CheckFailed) fail(error.message);
     fail(`unexpected error: ${error?.stack ?? error}`);
+  }
+}
+
+/**
+ * A second application, with `loadShedding` at a limit of one request: while `/shed/hold` holds the
+ * place, a default-priority route is answered 503 with `Retry-After` before its handler runs, and a
+ * `@Priority('critical')` one and health still answer.
+ */
+async function checkLoadShedding(NestFactory, { AppModule, held }) {
+  const app = await NestFactory.create(AppModule, { logger: false });
+  try {
+    await app.listen(0, '127.0.0.1');
+    const base = `http://127.0.0.1:${app.getHttpServer().address().port}`;
+    let step = 'load shedding: GET /shed/work with nothing in flight';
+    let res = await call(base, '/shed/work');
+    expect(step, 'HTTP status', res.status, 200);
+
+    step = 'load shedding: GET /shed/hold holds the one place';
+    const holding = call(base, '/shed/hold');
+    const start = Date.now();
+    while (held.entered === 0 && Date.now() - start < 5_000) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(step, 'the held handler ran', held.entered, 1);
+
+    step = 'load shedding: GET /shed/work while the place is held';
+    res = await call(base, '/shed/work');
+    expect(step, 'HTTP status', res.status, 503);
+    expect(step, 'Retry-After header', res.headers.get('retry-after'), '1');
+    expect(step, 'body.statusCode', res.body?.statusCode, 503);
+
+    step = 'load shedding: GET /shed/urgent (@Priority(\'critical\')) while the place is held';
+    res = await call(base, '/shed/urgent');
+    expect(step, 'HTTP status', res.status, 200);
+
+    step = 'load shedding: GET /health/resilience while the place is held';
+    res = await call(base, '/health/resilience');
+    expect(step, 'HTTP status', res.status, 200);
+    expectEqual(step, 'loadShedding', res.body?.loadShedding, { limit: 1, inFlight: 1, queued: 0, shed: 1 });
+
+    held.release();
+    step = 'load shedding: the held request';
+    expect(step, 'HTTP status', (await holding).status, 200);
+  } finally {
+    held.release();
+    await app.close();
   }
 }
 

@@ -10,11 +10,13 @@ require('reflect-metadata'); // first: Nest and Bulwark read and write Reflect m
 const { Controller, Get, Inject, Injectable, Module, Param, Scope } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const {
+  Bulkhead,
   CircuitBreaker,
   CircuitBreakerRegistry,
   CircuitOpenError,
   Deadline,
   Fallback,
+  Priority,
   ResilienceModule,
   Retry,
   Timeout,
@@ -124,11 +126,52 @@ const httpClients = {
   axios: axios.create({ adapter: resilientAxiosAdapter({ name: 'stock-axios', retry: { baseDelay: 1 } }) }),
 };
 
+// An adaptive bulkhead on a controller method (its limit learnt from latency), shown in health.
+class ReportsController {
+  get(id) {
+    return Promise.resolve({ id, rows: 3 });
+  }
+}
+decorateClass(ReportsController, [Controller('reports')]);
+decorateMethod(ReportsController, 'get', [Get(':id'), param(0, Param('id')), Bulkhead({ adaptive: true })]);
+
+// A second application with load shedding at a limit of one request in flight: `/shed/hold` holds
+// its place until the check releases it; `/shed/work` is then shed, `/shed/urgent` (critical) is not.
+const held = { entered: 0, release: () => undefined };
+class SheddingController {
+  hold() {
+    held.entered++;
+    return new Promise((resolve) => {
+      held.release = () => resolve({ held: true });
+    });
+  }
+
+  work() {
+    return { worked: true };
+  }
+
+  urgent() {
+    return { urgent: true };
+  }
+}
+decorateClass(SheddingController, [Controller('shed')]);
+decorateMethod(SheddingController, 'hold', [Get('hold')]);
+decorateMethod(SheddingController, 'work', [Get('work')]);
+decorateMethod(SheddingController, 'urgent', [Get('urgent'), Priority('critical')]);
+
+class SheddingAppModule {}
+decorateClass(SheddingAppModule, [
+  Module({
+    imports: [ResilienceModule.forRoot({ loadShedding: { limit: { initialLimit: 1, minLimit: 1, maxLimit: 1 }, maxQueue: 0 } })],
+    controllers: [SheddingController],
+  }),
+]);
+
 class AppModule {}
 decorateClass(AppModule, [
   Module({
     imports: [ResilienceModule.forRoot({ live: true, strict: true, circuitBreakers: { pricing: { failureThreshold: 2, critical: true } } }), StocksModule, InventoryModule],
-    controllers: [PricesController],
+    controllers: [PricesController, ReportsController],
     providers: [PricingClient, { provide: PRICING_CONFIG, useValue: pricingConfig }],
   }),
 ]);
@@ -144,5 +187,6 @@ startDownstream().then((downstream) => {
     breakerState: (app) => app.get(CircuitBreakerRegistry).get('pricing')?.state,
     stockSubscriptions: () => stockSubscriptions,
     http: httpClients,
+    shedding: { AppModule: SheddingAppModule, held },
   });
 });

@@ -1,10 +1,10 @@
 import type {
-  BulkheadOptions,
   CircuitBreakerOptions,
   ErrorClass,
   RetryOptions,
   StaleIfErrorOptions,
 } from '@bulwark/core';
+import type { ResilienceBulkheadOptions } from '../options/bulkhead-options.js';
 
 /** What a policy decorator recorded: a policy name and/or option overrides. */
 export interface PolicySpec<O> {
@@ -74,7 +74,7 @@ export interface ResilienceSpecs {
   readonly retry?: PolicySpec<RetryOptions>;
   readonly circuitBreaker?: CircuitBreakerSpec;
   readonly timeout?: TimeoutSpec;
-  readonly bulkhead?: PolicySpec<BulkheadOptions>;
+  readonly bulkhead?: PolicySpec<ResilienceBulkheadOptions>;
 }
 
 export type SpecKind = keyof ResilienceSpecs;

@@ -1,5 +1,6 @@
 import { EventEmitter, systemClock, wallTime, type CircuitBreakerPolicy, type Disposable, type Event, type FallbackPolicy } from '@bulwark/core';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { InboundAdmission } from '../load-shedding/inbound-admission.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { BulkheadRegistry } from '../registries/bulkhead.registry.js';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
@@ -13,9 +14,11 @@ export const RECENT_EVENTS = 100;
 
 /**
  * Every policy event of the application, in one stream: state changes, rejected calls, retries,
- * timeouts, bulkhead rejections and fallbacks (registered through `observeFallback`). It follows
- * policies created later too (decorated methods, `registry.create`). Only rare events are
- * followed: nothing is allocated on a call's success path.
+ * timeouts, bulkhead rejections, fallbacks (registered through `observeFallback`) and requests
+ * shed by load shedding. It follows policies created later too (decorated methods,
+ * `registry.create`). Only rare events are followed: nothing is allocated on a call's success path
+ * (which is why an adaptive limit's changes, which may follow any call, are not events: health,
+ * metrics and the dashboard's data show the limit).
  */
 @Injectable()
 export class ResilienceEventBus implements OnModuleDestroy {
@@ -35,6 +38,7 @@ export class ResilienceEventBus implements OnModuleDestroy {
     retries: RetryRegistry,
     timeouts: TimeoutRegistry,
     bulkheads: BulkheadRegistry,
+    admission: InboundAdmission,
   ) {
     const clock = options.clock;
     const time = clock ?? systemClock;
@@ -54,6 +58,10 @@ export class ResilienceEventBus implements OnModuleDestroy {
     ]);
     this.follow(timeouts, (timeout) => [timeout.onTimeout(({ name, duration, at }) => this.publish({ type: 'timeout', name, duration, at: this.iso(at) }))]);
     this.follow(bulkheads, (bulkhead) => [bulkhead.onRejected(({ name }) => this.publish({ type: 'bulkhead-rejected', name, at: this.at() }))]);
+    const controller = admission.controller;
+    if (controller !== undefined) {
+      this.subscriptions.push(controller.onShed(({ name, priority, reason }) => this.publish({ type: 'load-shed', name, priority, reason, at: this.at() })));
+    }
   }
 
   /** A breaker's state changes and rejections; a per-key breaker's events carry its key. */

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ResilienceMetricsOptions } from '../observability/observability-options.interface.js';
-import type { DefinitionOptions } from '../options/definition-options.js';
+import { isOn, type DefinitionOptions } from '../options/definition-options.js';
 import { importOptionalPeer } from '../observability/optional-peer.js';
 import type { FeatureContext } from './feature-context.interface.js';
 
@@ -16,6 +16,8 @@ export interface FeatureSelection {
    * `@opentelemetry/api` was looked for by default (rejects if its install is broken).
    */
   readonly openTelemetry: false | Promise<boolean>;
+  /** Inbound load shedding: its global guard. */
+  readonly loadShedding: boolean;
 }
 
 /**
@@ -32,12 +34,13 @@ export function selectFeatures(declared: DefinitionOptions): FeatureSelection {
     admin: health && declared.admin !== undefined,
     metrics: metrics === undefined || metrics === null || metrics === false ? undefined : metrics,
     openTelemetry: openTelemetryWired(declared.openTelemetry),
+    loadShedding: isOn(declared.loadShedding),
   };
 }
 
 /**
  * The modules of the selected features, and only those: an application that uses none of the live
- * view, the admin routes, metrics and OpenTelemetry loads none of their code (nor prom-client, nor
+ * view, the admin routes, metrics, OpenTelemetry and load shedding loads none of their code (nor prom-client, nor
  * `@opentelemetry/api` with `openTelemetry: false`). Each is imported with `import()` here, the one
  * place naming their files, and handed to Nest as a `Promise<DynamicModule>` in `imports`, which
  * Nest awaits while it scans the modules.
@@ -46,6 +49,9 @@ export function featureImports(selected: FeatureSelection, context: FeatureConte
   const imports: Promise<DynamicModule>[] = [];
   if (selected.live) imports.push(load(async () => (await import('../live/live-view.module.js')).ResilienceLiveViewModule.register(context)));
   if (selected.admin) imports.push(load(async () => (await import('../admin/admin.module.js')).ResilienceAdminModule.register(context)));
+  if (selected.loadShedding) {
+    imports.push(load(async () => (await import('../load-shedding/load-shedding.module.js')).ResilienceLoadSheddingModule.register(context)));
+  }
   // One module per definition holds what Prometheus and OpenTelemetry both read.
   let policyMetrics: Promise<DynamicModule> | undefined;
   const metricSources = (): Promise<DynamicModule> =>

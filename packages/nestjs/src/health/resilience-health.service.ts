@@ -1,5 +1,15 @@
-import type { CircuitBreakerSnapshot, CircuitBreakerState, KeyedCircuitBreakers, ResilienceStoreStatus } from '@bulwark/core';
+import {
+  AdaptiveBulkheadPolicy,
+  type AdmissionSnapshot,
+  type CircuitBreakerSnapshot,
+  type CircuitBreakerState,
+  type KeyedCircuitBreakers,
+  type LimitAlgorithmName,
+  type ResilienceStoreStatus,
+} from '@bulwark/core';
 import { Inject, Injectable } from '@nestjs/common';
+import { InboundAdmission } from '../load-shedding/inbound-admission.js';
+import { BulkheadRegistry, type AnyBulkheadPolicy } from '../registries/bulkhead.registry.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
@@ -28,9 +38,47 @@ export interface CircuitBreakerHealth {
   keys?: Record<string, CircuitBreakerHealth>;
 }
 
+/** A static bulkhead as `/health/resilience` shows it. */
+export interface StaticBulkheadHealth {
+  maxConcurrent: number;
+  maxQueue: number;
+  /** Calls holding a slot now. */
+  running: number;
+  /** Calls waiting for a slot now. */
+  queued: number;
+  /** Calls rejected with `BulkheadFullError` since start-up. */
+  rejected: number;
+}
+
+/** An adaptive bulkhead as `/health/resilience` shows it: its learnt `limit` where a static one has `maxConcurrent`. */
+export interface AdaptiveBulkheadHealth {
+  adaptive: true;
+  /** The limit algorithm (`'custom'` for a `LimitAlgorithm` object of the application's). */
+  algorithm: LimitAlgorithmName | 'custom';
+  /** Calls that may run at once now. */
+  limit: number;
+  minLimit: number;
+  maxLimit: number;
+  maxQueue: number;
+  running: number;
+  queued: number;
+  rejected: number;
+}
+
+export type BulkheadHealth = StaticBulkheadHealth | AdaptiveBulkheadHealth;
+
+/** Inbound load shedding (`loadShedding` option) as `/health/resilience` shows it. */
+export type LoadSheddingHealth = AdmissionSnapshot;
+
 export interface ResilienceHealthReport {
   status: ResilienceHealthStatus;
   circuitBreakers: Record<string, CircuitBreakerHealth>;
+  /**
+   * Every bulkhead, when there is one. Not part of `status`: a full bulkhead is doing its job.
+   */
+  bulkheads?: Record<string, BulkheadHealth>;
+  /** The admission controller's state, when `loadShedding` is on. Not part of `status` either. */
+  loadShedding?: LoadSheddingHealth;
   /**
    * With a shared store (`store` option) that reports it: whether sharing works right now. Not
    * part of `status`: a store that cannot reach its backend leaves every breaker deciding locally,
@@ -55,6 +103,8 @@ export class ResilienceHealthService {
     private readonly circuitBreakers: CircuitBreakerRegistry,
     private readonly storeBinding: ResilienceStoreBinding,
     @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
+    private readonly bulkheadRegistry: BulkheadRegistry,
+    private readonly admission: InboundAdmission,
   ) {
     this.exposeKeys = options.exposeKeys === true;
   }
@@ -63,11 +113,45 @@ export class ResilienceHealthService {
     const circuitBreakers: Record<string, CircuitBreakerHealth> = {};
     for (const snapshot of this.circuitBreakers.snapshots()) circuitBreakers[snapshot.name] = circuitBreakerHealth(snapshot);
     for (const family of this.circuitBreakers.families()) circuitBreakers[family.name] = keyedCircuitBreakerHealth(family, this.exposeKeys);
-    const status = healthStatus(Object.values(circuitBreakers));
+    const report: ResilienceHealthReport = { status: healthStatus(Object.values(circuitBreakers)), circuitBreakers };
     const store = this.storeBinding.store;
-    if (typeof store?.status !== 'function') return { status, circuitBreakers };
-    const { connected, subscribed } = store.status();
-    return { status, circuitBreakers, store: { connected: connected === true, subscribed: subscribed === true } };
+    if (typeof store?.status === 'function') {
+      const { connected, subscribed } = store.status();
+      report.store = { connected: connected === true, subscribed: subscribed === true };
+    }
+    const bulkheads = this.bulkheads();
+    if (bulkheads !== undefined) report.bulkheads = bulkheads;
+    const controller = this.admission.controller;
+    if (controller !== undefined) report.loadShedding = controller.snapshot();
+    return report;
+  }
+
+  /** Every bulkhead's entry, in creation order; `undefined` when there is none. */
+  bulkheads(): Record<string, BulkheadHealth> | undefined {
+    const list = this.bulkheadRegistry.list();
+    if (list.length === 0) return undefined;
+    const entries: Record<string, BulkheadHealth> = {};
+    for (const bulkhead of list) entries[bulkhead.name] = this.bulkheadHealth(bulkhead);
+    return entries;
+  }
+
+  private bulkheadHealth(bulkhead: AnyBulkheadPolicy): BulkheadHealth {
+    if (!(bulkhead instanceof AdaptiveBulkheadPolicy)) {
+      return { maxConcurrent: bulkhead.maxConcurrent, maxQueue: bulkhead.maxQueue, running: bulkhead.running, queued: bulkhead.queued, rejected: bulkhead.rejectedCount };
+    }
+    const { limit, inFlight, queued, rejected } = bulkhead.snapshot();
+    const bounds = this.bulkheadRegistry.adaptiveLimit(bulkhead);
+    return {
+      adaptive: true,
+      algorithm: bounds?.algorithm ?? 'custom',
+      limit,
+      minLimit: bounds?.minLimit ?? limit,
+      maxLimit: bounds?.maxLimit ?? limit,
+      maxQueue: bulkhead.maxQueue,
+      running: inFlight,
+      queued,
+      rejected,
+    };
   }
 
   /** One breaker's entry (a family's, with its keys), or undefined for an unknown name. */

@@ -1,6 +1,13 @@
 import type { CircuitBreakerCallCounts, CircuitBreakerSnapshot, CircuitBreakerState } from '@bulwark/core';
 import type { KeyedCircuitBreakerSnapshot, KeyStateCounts } from '../health/keyed-circuit-breaker-snapshot.js';
-import { circuitBreakerHealth, toIso, type CircuitBreakerHealth, type ResilienceHealthStatus } from '../health/resilience-health.service.js';
+import {
+  circuitBreakerHealth,
+  toIso,
+  type BulkheadHealth,
+  type CircuitBreakerHealth,
+  type LoadSheddingHealth,
+  type ResilienceHealthStatus,
+} from '../health/resilience-health.service.js';
 
 /** One breaker as the dashboard shows it: the health entry plus rates, call counts and a countdown. */
 export interface DashboardCircuitBreaker {
@@ -41,6 +48,10 @@ export interface ResilienceDashboardData {
   at: string;
   /** Every breaker, in creation order, then every family of per-key breakers. */
   circuitBreakers: DashboardCircuitBreaker[];
+  /** Every bulkhead as health shows it (an adaptive one with its current `limit`), when there is one. */
+  bulkheads?: Record<string, BulkheadHealth>;
+  /** Load shedding's limit, in-flight, queued and shed counts, when `loadShedding` is on. */
+  loadShedding?: LoadSheddingHealth;
 }
 
 export function toDashboardData(

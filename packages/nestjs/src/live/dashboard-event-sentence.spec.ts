@@ -28,6 +28,11 @@ describe('the dashboard words each event as a sentence', () => {
     ],
     [{ type: 'timeout', name: 'InventoryService.stock', duration: 3_000, at }, 'InventoryService.stock timed out after 3 s'],
     [{ type: 'bulkhead-rejected', name: 'reports', at }, 'reports is full: a call was rejected'],
+    [{ type: 'load-shed', name: 'loadShedding', priority: 'default', reason: 'capacity', at }, 'Load shedding turned away a request (at capacity)'],
+    [
+      { type: 'load-shed', name: 'loadShedding', priority: 'sheddable', reason: 'queue-timeout', at },
+      'Load shedding turned away a sheddable request (it waited too long in the queue)',
+    ],
     [
       { type: 'fallback', name: 'PricingClient.price', source: 'stale', reason: 'circuit_open', at },
       'PricingClient.price fell back to a cached result after an open breaker',

@@ -48,6 +48,9 @@ export const EVENT_SENTENCE_SCRIPT = `
         return who + ' timed out after ' + time(event.duration);
       case 'bulkhead-rejected':
         return who + ' is full: a call was rejected';
+      case 'load-shed':
+        return 'Load shedding turned away ' + (event.priority === 'sheddable' ? 'a sheddable' : 'a') + ' request (' +
+          (event.reason === 'queue-timeout' ? 'it waited too long in the queue' : 'at capacity') + ')';
       case 'fallback':
         return who + ' fell back to ' + (FALLBACK_SOURCES[event.source] || 'its fallback') + ' after ' + (FALLBACK_REASONS[event.reason] || 'an error');
       default:

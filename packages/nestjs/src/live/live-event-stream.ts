@@ -42,7 +42,7 @@ const FLUSH_TIMEOUT_MS = 2_000;
 const MAX_OUTBOX = 1_000;
 
 /** Events that come once per call in an outage: sent as one message per policy per interval, with a count. */
-const COALESCED: ReadonlySet<ResilienceEvent['type']> = new Set(['call-rejected', 'retry', 'timeout', 'bulkhead-rejected', 'fallback']);
+const COALESCED: ReadonlySet<ResilienceEvent['type']> = new Set(['call-rejected', 'retry', 'timeout', 'bulkhead-rejected', 'fallback', 'load-shed']);
 
 /** A message of the stream: an event (with `count` when it stands for several) or a drop notice. */
 export type LiveMessage = ResilienceEvent | { type: 'dropped'; count: number; at: string };

@@ -3,7 +3,8 @@ import { systemClock, wallTime } from '@bulwark/core';
 import type { Observable } from 'rxjs';
 import { ResilienceEventBus } from '../events/resilience-event-bus.js';
 import { keyedCircuitBreakerSnapshot } from '../health/keyed-circuit-breaker-snapshot.js';
-import { healthStatus } from '../health/resilience-health.service.js';
+import { healthStatus, ResilienceHealthService } from '../health/resilience-health.service.js';
+import { InboundAdmission } from '../load-shedding/inbound-admission.js';
 import type { ResilienceModuleOptions } from '../options/resilience-options.interface.js';
 import { CircuitBreakerRegistry } from '../registries/circuit-breaker.registry.js';
 import { RESILIENCE_OPTIONS } from '../resilience.constants.js';
@@ -17,7 +18,8 @@ import { ResilienceLiveGuard } from './resilience-live.guard.js';
  * routes win over its `/:name`):
  * - `GET <health.path>/events`: Server-Sent Events, the last 100 events replayed, then live ones;
  * - `GET <health.path>/dashboard`: a self-contained page showing every breaker, updated live;
- * - `GET <health.path>/dashboard/data`: what the page shows, as JSON.
+ * - `GET <health.path>/dashboard/data`: what the page shows, as JSON (with the bulkheads and load
+ *   shedding, when there are any).
  */
 @UseGuards(ResilienceLiveGuard)
 export class ResilienceLiveController implements OnModuleDestroy {
@@ -29,6 +31,8 @@ export class ResilienceLiveController implements OnModuleDestroy {
     @Inject(ResilienceEventBus) bus: ResilienceEventBus,
     @Inject(CircuitBreakerRegistry) private readonly breakers: CircuitBreakerRegistry,
     @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
+    @Inject(ResilienceHealthService) private readonly health: ResilienceHealthService,
+    @Inject(InboundAdmission) private readonly admission: InboundAdmission,
   ) {
     this.exposeKeys = options.exposeKeys === true;
     this.stream = new LiveEventStream(bus, options.clock ?? systemClock, undefined, this.exposeKeys);
@@ -65,7 +69,12 @@ export class ResilienceLiveController implements OnModuleDestroy {
     const snapshots = this.breakers.snapshots();
     const families = this.breakers.families().map(keyedCircuitBreakerSnapshot);
     const status = healthStatus([...snapshots, ...families.map((family) => family.snapshot)]);
-    return toDashboardData(snapshots, status, this.now(), families, this.exposeKeys);
+    const data = toDashboardData(snapshots, status, this.now(), families, this.exposeKeys);
+    const bulkheads = this.health.bulkheads();
+    if (bulkheads !== undefined) data.bulkheads = bulkheads;
+    const shedding = this.admission.controller?.snapshot();
+    if (shedding !== undefined) data.loadShedding = shedding;
+    return data;
   }
 
   /** Ends open event streams, so they never hold the HTTP server's shutdown. */

@@ -4,14 +4,17 @@ import { optionsEqual } from './options-equal.js';
 /**
  * The options decided when the module is defined: which routes are mounted (`health`, `live`,
  * `admin`, `metrics.path`, `openApi`), which features are wired, their code loaded (`live`,
- * `admin`, `metrics`, `openTelemetry`), and whether the module is global (`isGlobal`).
+ * `admin`, `metrics`, `openTelemetry`, `loadShedding`), and whether the module is global (`isGlobal`).
  */
-export type DefinitionOptions = Pick<ResilienceModuleOptions, 'health' | 'live' | 'admin' | 'metrics' | 'openApi' | 'openTelemetry' | 'isGlobal'>;
+export type DefinitionOptions = Pick<
+  ResilienceModuleOptions,
+  'health' | 'live' | 'admin' | 'metrics' | 'openApi' | 'openTelemetry' | 'isGlobal' | 'loadShedding'
+>;
 
 /** What `forRootAsync` was given statically: the module is defined from this, before the factory runs. */
 export function staticDefinitionOptions(asyncOptions: ResilienceModuleAsyncOptions): DefinitionOptions {
-  const { health, live, admin, metrics, openApi, openTelemetry, isGlobal } = asyncOptions;
-  return { health, live, admin, metrics, openApi, openTelemetry, isGlobal };
+  const { health, live, admin, metrics, openApi, openTelemetry, isGlobal, loadShedding } = asyncOptions;
+  return { health, live, admin, metrics, openApi, openTelemetry, isGlobal, loadShedding };
 }
 
 /**
@@ -24,6 +27,8 @@ export function staticDefinitionOptions(asyncOptions: ResilienceModuleAsyncOptio
  * when `forRootAsync` was given `metrics` itself (the factory then chooses the registry; the rest
  * is checked with the metrics settings); without `openTelemetry` given statically, the factory may
  * set it (the default, on when `@opentelemetry/api` is installed, decided what was wired).
+ * `loadShedding` from the factory must agree with `forRootAsync`'s on whether it is on; its options
+ * then tune it.
  */
 export function checkFactoryDefinitionOptions(declared: DefinitionOptions, fromFactory: ResilienceModuleOptions): void {
   const health = fromFactory.health;
@@ -45,6 +50,13 @@ export function checkFactoryDefinitionOptions(declared: DefinitionOptions, fromF
   if (metrics !== undefined && metrics !== false && (declared.metrics === undefined || declared.metrics === false)) {
     throw mismatch('metrics', metrics, declared.metrics);
   }
+  const shedding = fromFactory.loadShedding;
+  if (shedding !== undefined && isOn(shedding) !== isOn(declared.loadShedding)) throw mismatch('loadShedding', shedding, declared.loadShedding);
+}
+
+/** Whether a `loadShedding` setting turns it on. */
+export function isOn(setting: ResilienceModuleOptions['loadShedding']): boolean {
+  return setting !== undefined && setting !== false;
 }
 
 /** The factory's options with the declared definition options in force. */
@@ -56,7 +68,13 @@ export function withDeclaredOptions(fromFactory: ResilienceModuleOptions, declar
   if (declared.openApi !== undefined) merged.openApi = declared.openApi;
   if (declared.openTelemetry !== undefined) merged.openTelemetry = declared.openTelemetry;
   if (declared.isGlobal !== undefined) merged.isGlobal = declared.isGlobal;
+  // The factory tunes load shedding declared here: its options over the declared ones.
+  if (isOn(declared.loadShedding)) merged.loadShedding = { ...asObject(declared.loadShedding), ...asObject(fromFactory.loadShedding) };
   return merged;
+}
+
+function asObject(setting: ResilienceModuleOptions['loadShedding']): object {
+  return typeof setting === 'object' && setting !== null ? setting : {};
 }
 
 const DECIDES: Readonly<Record<string, string>> = {
@@ -67,6 +85,7 @@ const DECIDES: Readonly<Record<string, string>> = {
   metrics: 'It decides whether the metrics code is wired (and loaded), which is settled before the factory runs',
   openTelemetry: 'It decides whether the OpenTelemetry code is wired (and loaded), which is settled before the factory runs',
   isGlobal: 'It decides whether the module is global, which is settled before the factory runs',
+  loadShedding: 'It decides whether the load-shedding guard is registered (and its code loaded), which is settled before the factory runs',
 };
 
 function mismatch(option: string, fromFactory: unknown, declared: unknown): Error {

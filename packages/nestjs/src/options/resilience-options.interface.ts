@@ -1,5 +1,5 @@
 import type {
-  BulkheadOptions,
+  AdmissionControllerOptions,
   CircuitBreakerOptions,
   Clock,
   ResilienceStore,
@@ -10,6 +10,7 @@ import type { ModuleMetadata, Type } from '@nestjs/common';
 import type { ResilienceAdminOptions } from '../admin/admin-options.interface.js';
 import type { ResilienceLiveOptions } from '../live/live-options.interface.js';
 import type { DeadlinesOptions } from '../deadlines/deadlines.options.js';
+import type { ResilienceBulkheadOptions } from './bulkhead-options.js';
 import type {
   ResilienceLoggingOptions,
   ResilienceMetricsOptions,
@@ -24,8 +25,21 @@ export interface ResilienceDefaults {
   retry?: RetryOptions;
   /** Duration used by `@Timeout()` without arguments (default 10 000 ms). */
   timeout?: TimeoutSetting;
-  bulkhead?: BulkheadOptions;
+  /**
+   * Where every bulkhead starts: `{ maxConcurrent, maxQueue }`, or `{ adaptive: true | { ...limit
+   * options }, maxQueue }` to make bulkheads adaptive unless their own options say `maxConcurrent`
+   * (or `adaptive: false`). Not a `LimitAlgorithm` object: it would be shared by every bulkhead.
+   */
+  bulkhead?: ResilienceBulkheadOptions;
 }
+
+/**
+ * Inbound load shedding (`loadShedding` option): the admission controller's options. `limit` takes
+ * the limit algorithm's options (Gradient2 by default; bounds default to `initialLimit` 100,
+ * `minLimit` 10, `maxLimit` 1 000), `maxQueue` (100), `queueTarget` / `queueInterval` (CoDel, 5 /
+ * 100 ms), `sheddableShare` (0.75) and `retryAfterMs` (1 000).
+ */
+export type LoadSheddingOptions = AdmissionControllerOptions;
 
 export interface ResilienceHealthOptions {
   /** Route of the health controller, default `health/resilience`. */
@@ -46,8 +60,11 @@ export interface ResilienceModuleOptions {
   retries?: Record<string, RetryOptions>;
   /** Named timeouts; the built-in profiles `database`, `internal`, `external`, `health` can be overridden. */
   timeouts?: Record<string, TimeoutSetting>;
-  /** Named bulkheads, shared by every method that names them. */
-  bulkheads?: Record<string, BulkheadOptions>;
+  /**
+   * Named bulkheads, shared by every method that names them: static (`{ maxConcurrent, maxQueue }`)
+   * or adaptive (`{ adaptive: true | { algorithm, initialLimit, minLimit, maxLimit, ... }, maxQueue }`).
+   */
+  bulkheads?: Record<string, ResilienceBulkheadOptions>;
   /** When true, a decorator naming a policy that is not configured fails start-up. Default false. */
   strict?: boolean;
   /**
@@ -90,6 +107,16 @@ export interface ResilienceModuleOptions {
   deadlines?: DeadlinesOptions | false;
   /** Time source of every policy (tests pass a `FakeClock`). */
   clock?: Clock;
+  /**
+   * Inbound load shedding: a global guard admits HTTP requests while fewer than an adaptive limit
+   * are in flight, lets `default` ones wait briefly (a CoDel-style queue), and answers the rest
+   * 503 with `Retry-After` before any interceptor, pipe or handler runs. `@Priority('critical' |
+   * 'default' | 'sheddable')` on handlers or controllers ranks requests; Bulwark's own routes are
+   * never shed. Off by default (no guard is registered, none of its code loaded); `true` for the
+   * defaults, or its options. It decides whether the guard is registered: `forRootAsync` takes it
+   * beside the factory.
+   */
+  loadShedding?: boolean | LoadSheddingOptions;
   /**
    * The live view under `health.path`: `GET <health.path>/events` (Server-Sent Events) and
    * `GET <health.path>/dashboard`. Off by default; `true` mounts it, `{ guard }` mounts it behind
@@ -176,4 +203,10 @@ export interface ResilienceModuleAsyncOptions extends Pick<ModuleMetadata, 'impo
   openTelemetry?: ResilienceOpenTelemetryOptions | boolean;
   /** Whether the module is global; default true. */
   isGlobal?: boolean;
+  /**
+   * Load shedding registers its guard when the module is defined, so `loadShedding` goes here; with
+   * it given here, the factory may give `loadShedding` options, merged over these (it cannot turn
+   * load shedding on or off).
+   */
+  loadShedding?: boolean | LoadSheddingOptions;
 }

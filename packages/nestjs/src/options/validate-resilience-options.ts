@@ -1,16 +1,17 @@
 import { validateDeadlinesOptions } from '../deadlines/deadlines.options.js';
 import {
   InvalidOptionsError,
-  validateBulkheadOptions,
+  validateAdmissionOptions,
   validateCircuitBreakerOptions,
   validateRetryOptions,
   validateTimeoutOptions,
 } from '@bulwark/core';
+import { validateDefaultBulkheadOptions, validateResilienceBulkheadOptions } from './bulkhead-options.js';
 import type { ResilienceModuleOptions } from './resilience-options.interface.js';
 import { LIVE_OPTION_KEYS, validateLiveOptions } from './validate-live-options.js';
 import { OBSERVABILITY_OPTION_KEYS, validateObservabilityOptions } from '../observability/validate-observability-options.js';
 
-const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'isGlobal', 'health', 'openApi', 'exposeKeys', 'errorMapping', 'deadlines', 'clock', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
+const MODULE_KEYS = ['defaults', 'circuitBreakers', 'retries', 'timeouts', 'bulkheads', 'strict', 'isGlobal', 'health', 'openApi', 'exposeKeys', 'errorMapping', 'deadlines', 'clock', 'loadShedding', ...LIVE_OPTION_KEYS, ...OBSERVABILITY_OPTION_KEYS, 'store'];
 const STORE_METHODS = ['attachCircuitBreaker', 'detachCircuitBreaker', 'close'];
 const DEFAULT_KEYS = ['circuitBreaker', 'retry', 'timeout', 'bulkhead'];
 
@@ -40,7 +41,7 @@ export function validateResilienceOptions(options: unknown): asserts options is 
     validateCircuitBreakerOptions(d['circuitBreaker'], 'defaults.circuitBreaker');
     validateRetryOptions(d['retry'], 'defaults.retry');
     if (d['timeout'] !== undefined) validateTimeoutOptions(d['timeout'], 'defaults.timeout');
-    validateBulkheadOptions(d['bulkhead'], 'defaults.bulkhead');
+    validateDefaultBulkheadOptions(d['bulkhead'], 'defaults.bulkhead');
   }
   validateNamedPolicies(record);
   checkFlag('strict', record['strict']);
@@ -48,6 +49,7 @@ export function validateResilienceOptions(options: unknown): asserts options is 
   checkFlag('exposeKeys', record['exposeKeys']);
   checkErrorMapping(record['errorMapping']);
   validateDeadlinesOptions(record['deadlines']);
+  validateLoadSheddingOptions(record['loadShedding']);
   checkFlag('openApi', record['openApi']);
   const health = record['health'];
   if (health !== undefined && health !== false) {
@@ -74,7 +76,16 @@ export function validateNamedPolicies(record: Record<string, unknown>): void {
   eachNamed(record, 'circuitBreakers', validateCircuitBreakerOptions);
   eachNamed(record, 'retries', validateRetryOptions);
   eachNamed(record, 'timeouts', validateTimeoutOptions);
-  eachNamed(record, 'bulkheads', validateBulkheadOptions);
+  eachNamed(record, 'bulkheads', validateResilienceBulkheadOptions);
+}
+
+/** `loadShedding`: a boolean or the admission controller's options, errors under `loadShedding.`. */
+function validateLoadSheddingOptions(value: unknown): void {
+  if (value === undefined || typeof value === 'boolean') return;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionsError('loadShedding', 'must be a boolean or the load-shedding options', value);
+  }
+  validateAdmissionOptions(value, 'loadShedding');
 }
 
 function eachNamed(record: Record<string, unknown>, key: string, validate: (value: unknown, path: string) => void): void {

@@ -1,6 +1,6 @@
 import { Controller, type Type } from '@nestjs/common';
 import { createHealthController, type ResilienceHealthController } from '../health/resilience-health.controller.js';
-import { DEFAULT_HEALTH_PATH, OPENAPI_EXCLUDE_CONTROLLER } from '../resilience.constants.js';
+import { DEFAULT_HEALTH_PATH, LOAD_SHEDDING_EXEMPT, OPENAPI_EXCLUDE_CONTROLLER } from '../resilience.constants.js';
 import type { DefinitionOptions } from '../options/definition-options.js';
 
 /**
@@ -8,7 +8,7 @@ import type { DefinitionOptions } from '../options/definition-options.js';
  * the controllers features mount beside it (live view, admin), which move with it when a
  * `forRootAsync` factory gives `health.path`. Unless `openApi: true`, each controller carries the
  * metadata `@ApiExcludeController()` sets, so `@nestjs/swagger` leaves them out of the
- * application's document without Bulwark depending on it.
+ * application's document without Bulwark depending on it. Load shedding never sheds them.
  */
 export class MountedRoutes {
   /** The health controller, `undefined` with `health: false`. */
@@ -43,8 +43,13 @@ export class MountedRoutes {
     return this.own(mounted);
   }
 
-  /** A controller of Bulwark's own, declared elsewhere (the metrics endpoint). */
+  /**
+   * A controller of Bulwark's own, declared elsewhere (the metrics endpoint). Load shedding lets
+   * its requests through uncounted: probes must answer under overload, and the live view's event
+   * stream would hold a place (and teach the limit an hour's latency) for as long as it is open.
+   */
   own<T>(controller: Type<T>): Type<T> {
+    Reflect.defineMetadata(LOAD_SHEDDING_EXEMPT, true, controller);
     if (!this.openApi) Reflect.defineMetadata(OPENAPI_EXCLUDE_CONTROLLER, [true], controller);
     return controller;
   }

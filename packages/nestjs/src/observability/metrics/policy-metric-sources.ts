@@ -1,6 +1,7 @@
-import type { BulkheadPolicy, Disposable, FallbackPolicy, RetryPolicy, TimeoutPolicy } from '@bulwark/core';
+import type { AdmissionSnapshot, Disposable, FallbackPolicy, RetryPolicy, TimeoutPolicy } from '@bulwark/core';
 import { Inject, Injectable, type OnModuleDestroy, type Provider } from '@nestjs/common';
-import { BulkheadRegistry } from '../../registries/bulkhead.registry.js';
+import { InboundAdmission, type ShedCounts } from '../../load-shedding/inbound-admission.js';
+import { BulkheadRegistry, type AnyBulkheadPolicy } from '../../registries/bulkhead.registry.js';
 import { CircuitBreakerRegistry } from '../../registries/circuit-breaker.registry.js';
 import { FallbackRegistry } from '../../registries/fallback.registry.js';
 import { RetryRegistry } from '../../registries/retry.registry.js';
@@ -26,6 +27,7 @@ export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDes
     private readonly fallbackRegistry: FallbackRegistry,
     @Inject(CALL_DURATION_SOURCE) readonly durations: CallDurationSource,
     @Inject(RESILIENCE_OPTIONS) options: ResilienceModuleOptions,
+    private readonly admission: InboundAdmission,
   ) {
     const exposeKeys = options.exposeKeys === true;
     this.readings = new CircuitBreakerReadings(() => breakerReadings(breakerRegistry, exposeKeys));
@@ -60,8 +62,14 @@ export class ResilienceMetricSources implements PolicyMetricSources, OnModuleDes
     return this.timeoutRegistry.list();
   }
 
-  bulkheads(): readonly BulkheadPolicy[] {
+  bulkheads(): readonly AnyBulkheadPolicy[] {
     return this.bulkheadRegistry.list();
+  }
+
+  loadShedding(): { readonly name: string; readonly snapshot: AdmissionSnapshot; readonly shed: Readonly<ShedCounts> } | undefined {
+    const controller = this.admission.controller;
+    const shed = this.admission.shedCounts();
+    return controller === undefined || shed === undefined ? undefined : { name: controller.name, snapshot: controller.snapshot(), shed };
   }
 
   fallbacks(): readonly FallbackPolicy[] {

@@ -1,12 +1,15 @@
-import type {
-  BulkheadPolicy,
-  CircuitBreakerState,
-  FallbackPolicy,
-  FallbackReason,
-  RetryPolicy,
-  RetryStats,
-  TimeoutPolicy,
+import {
+  ADMISSION_PRIORITIES,
+  type AdmissionSnapshot,
+  type CircuitBreakerState,
+  type FallbackPolicy,
+  type FallbackReason,
+  type RetryPolicy,
+  type RetryStats,
+  type TimeoutPolicy,
 } from '@bulwark/core';
+import type { ShedCounts } from '../../load-shedding/inbound-admission.js';
+import type { AnyBulkheadPolicy } from '../../registries/bulkhead.registry.js';
 import type { CallDurationSource } from './call-duration.js';
 import type { CircuitBreakerReading } from './circuit-breaker-readings.js';
 
@@ -16,8 +19,10 @@ export interface PolicyMetricSources {
   circuitBreakerReadings(): readonly CircuitBreakerReading[];
   retries(): readonly RetryPolicy[];
   timeouts(): readonly TimeoutPolicy[];
-  bulkheads(): readonly BulkheadPolicy[];
+  bulkheads(): readonly AnyBulkheadPolicy[];
   fallbacks(): readonly FallbackPolicy[];
+  /** The admission controller's state and its sheds by priority and reason, when `loadShedding` is on. */
+  loadShedding(): { readonly name: string; readonly snapshot: AdmissionSnapshot; readonly shed: Readonly<ShedCounts> } | undefined;
   readonly durations: CallDurationSource;
 }
 
@@ -131,11 +136,84 @@ export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
   },
   {
     name: 'bulwark_bulkhead_available',
-    help: 'Free slots of a bulkhead (maxConcurrent minus running calls)',
+    help: 'Free slots of a bulkhead (its limit minus running calls, at least 0)',
     kind: 'gauge',
     labelNames: ['name'],
     collect(sources, emit) {
-      for (const bulkhead of sources.bulkheads()) emit({ name: bulkhead.name }, bulkhead.available);
+      for (const bulkhead of sources.bulkheads()) emit({ name: bulkhead.name }, Math.max(0, bulkheadLimit(bulkhead) - bulkhead.running));
+    },
+  },
+  {
+    name: 'bulwark_bulkhead_limit',
+    help: 'Calls a bulkhead lets run at once: maxConcurrent, or the learnt limit of an adaptive one',
+    kind: 'gauge',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      for (const bulkhead of sources.bulkheads()) emit({ name: bulkhead.name }, bulkheadLimit(bulkhead));
+    },
+  },
+  {
+    name: 'bulwark_bulkhead_in_flight',
+    help: 'Calls holding a slot of a bulkhead',
+    kind: 'gauge',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      for (const bulkhead of sources.bulkheads()) emit({ name: bulkhead.name }, bulkhead.running);
+    },
+  },
+  {
+    name: 'bulwark_bulkhead_queued',
+    help: 'Calls waiting for a slot of a bulkhead',
+    kind: 'gauge',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      for (const bulkhead of sources.bulkheads()) emit({ name: bulkhead.name }, bulkhead.queued);
+    },
+  },
+  {
+    name: 'bulwark_load_shedding_limit',
+    help: 'Requests load shedding admits at once (its learnt limit; critical ones are admitted beyond it)',
+    kind: 'gauge',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      const state = sources.loadShedding();
+      if (state !== undefined) emit({ name: state.name }, state.snapshot.limit);
+    },
+  },
+  {
+    name: 'bulwark_load_shedding_in_flight',
+    help: 'Requests admitted by load shedding and not yet answered',
+    kind: 'gauge',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      const state = sources.loadShedding();
+      if (state !== undefined) emit({ name: state.name }, state.snapshot.inFlight);
+    },
+  },
+  {
+    name: 'bulwark_load_shedding_queued',
+    help: 'Requests waiting in the load-shedding queue',
+    kind: 'gauge',
+    labelNames: ['name'],
+    collect(sources, emit) {
+      const state = sources.loadShedding();
+      if (state !== undefined) emit({ name: state.name }, state.snapshot.queued);
+    },
+  },
+  {
+    name: 'bulwark_load_shed_total',
+    help: 'Requests shed (answered 503), by priority and reason (capacity, queue_timeout)',
+    kind: 'counter',
+    labelNames: ['name', 'priority', 'reason'],
+    collect(sources, emit) {
+      const state = sources.loadShedding();
+      if (state === undefined) return;
+      const name = state.name;
+      for (const priority of ADMISSION_PRIORITIES) {
+        const counts = state.shed[priority];
+        emit({ name, priority, reason: 'capacity' }, counts.capacity);
+        emit({ name, priority, reason: 'queue_timeout' }, counts['queue-timeout']);
+      }
     },
   },
   {
@@ -150,6 +228,10 @@ export const POLICY_METRICS: readonly PolicyMetricDefinition[] = [
     },
   },
 ];
+
+function bulkheadLimit(bulkhead: AnyBulkheadPolicy): number {
+  return 'maxConcurrent' in bulkhead ? bulkhead.maxConcurrent : bulkhead.limit;
+}
 
 /** The histogram, read from the call-duration source (see `call-duration.ts`). */
 export const CALL_DURATION_METRIC = {
