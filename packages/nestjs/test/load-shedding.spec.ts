@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Injectable, Module, type INestApplication } from '@nestjs/common';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { Registry } from 'prom-client';
 import { FakeClock } from '@bulwark/core';
@@ -172,6 +173,34 @@ describe.each(PLATFORMS)('load shedding on %s', (platform: Platform) => {
     expect((await waiting).status).toBe(200);
     expect(work.entered['count']).toBe(1);
     expect(admission.controller!.snapshot()).toMatchObject({ inFlight: 0, queued: 0, shed: 1 });
+  });
+
+  it('gives the place back when a client goes away: while waiting in the queue, and while its request runs', async () => {
+    const { server, work, admission } = await boot({
+      loadShedding: { limit: { initialLimit: 1, minLimit: 1, maxLimit: 1 }, maxQueue: 4, queueTarget: 5, queueInterval: 100 },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const open = (path: string): http.ClientRequest => {
+      const client = http.get({ host: '127.0.0.1', port, path });
+      client.on('error', () => undefined);
+      return client;
+    };
+
+    const holder = open('/hold');
+    await waitFor(() => work.entered['hold'] === 1, 'the held request to reach its handler');
+    const waiter = open('/count');
+    await waitFor(() => admission.controller!.queued === 1, 'a request to wait in the queue');
+    waiter.destroy();
+    await waitFor(() => admission.controller!.queued === 0, 'the queued request to leave the queue');
+    expect(admission.controller!.inFlight).toBe(1);
+
+    holder.destroy();
+    await waitFor(() => admission.controller!.inFlight === 0, 'the held request to give its place back');
+    work.gate.resolve();
+    expect(work.entered['count']).toBe(0);
+    expect((await request(server).get('/count')).status).toBe(200);
+    expect(admission.controller!.snapshot()).toMatchObject({ inFlight: 0, queued: 0 });
   });
 
   it('exports its limit, in-flight, queued and shed counts as Prometheus metrics', async () => {

@@ -12,6 +12,7 @@ interface RawResponse {
   readonly writableFinished: boolean;
   readonly destroyed: boolean;
   once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
 }
 
 /**
@@ -52,18 +53,30 @@ export class LoadSheddingGuard implements CanActivate {
     if (Reflect.getMetadata(LOAD_SHEDDING_EXEMPT, type) === true) return true;
     const priority: AdmissionPriority = Reflect.getMetadata(PRIORITY_METADATA, handler) ?? Reflect.getMetadata(PRIORITY_METADATA, type) ?? 'default';
     const response = context.switchToHttp().getResponse<object>();
-    return controller.acquire(priority).then(
-      (release) => this.admitted(response, release, priority),
-      (error: unknown) => this.shed(error, response, context),
+    const raw = ((response as { raw?: RawResponse }).raw ?? response) as RawResponse;
+    // A client that leaves while its request waits in the queue takes it out of the queue.
+    const left = new AbortController();
+    const onClose = (): void => left.abort();
+    raw.once('close', onClose);
+    return controller.acquire(priority, left.signal).then(
+      (release) => {
+        raw.off('close', onClose);
+        return this.admitted(raw, release, priority);
+      },
+      (error: unknown) => {
+        raw.off('close', onClose);
+        // Nobody to answer: no handler runs, nothing is logged.
+        if (left.signal.aborted) return false;
+        return this.shed(error, response, context);
+      },
     );
   }
 
-  private admitted(response: object, release: AdmissionRelease, priority: AdmissionPriority): boolean {
-    const raw = ((response as { raw?: RawResponse }).raw ?? response) as RawResponse;
-    // The client left while the request waited: its place goes back at once.
+  private admitted(raw: RawResponse, release: AdmissionRelease, priority: AdmissionPriority): boolean {
+    // The client left as the request was admitted: its place goes back at once, no handler runs.
     if (raw.destroyed) {
       release('ignored');
-      return true;
+      return false;
     }
     raw.once('close', () => release(priority === 'critical' ? 'ignored' : outcomeOf(raw)));
     return true;
