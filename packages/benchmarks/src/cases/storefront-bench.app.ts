@@ -1,0 +1,136 @@
+import 'reflect-metadata';
+import { AdaptiveBulkheadPolicy, type BulkheadOptions } from '@bulwark/core';
+import { Bulkhead, ResilienceModule } from '@bulwark/nestjs';
+import { Controller, Get, Inject, Injectable, Module, Param, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+
+/** What protects the pricing call: nothing, a static bulkhead, or an adaptive one left untuned. */
+export type OverloadVariant = 'no-limit' | 'static' | 'adaptive';
+
+export const OVERLOAD_VARIANTS: readonly OverloadVariant[] = ['no-limit', 'static', 'adaptive'];
+
+export interface StorefrontOptions {
+  readonly variant: OverloadVariant;
+  /** Base URL of the pricing downstream (`http://127.0.0.1:port`). */
+  readonly downstreamUrl: string;
+  /** The static bulkhead's `maxConcurrent` (the sweep's knob); static variant only. */
+  readonly maxConcurrent?: number;
+}
+
+export interface Price {
+  readonly sku: string;
+  readonly amount: number;
+  readonly currency: string;
+}
+
+const DOWNSTREAM_URL = Symbol('DOWNSTREAM_URL');
+
+/** The outbound call every variant makes: one GET to the pricing downstream. */
+@Injectable()
+export class PricingClient {
+  constructor(@Inject(DOWNSTREAM_URL) private readonly baseUrl: string) {}
+
+  async fetchPrice(sku: string): Promise<Price> {
+    const response = await fetch(`${this.baseUrl}/prices/${encodeURIComponent(sku)}`);
+    if (!response.ok) throw new Error(`pricing answered ${response.status}`);
+    return (await response.json()) as Price;
+  }
+}
+
+/** What the product page asks for; each variant provides it. */
+export abstract class PricingService {
+  abstract price(sku: string): Promise<Price>;
+}
+
+@Injectable()
+export class UnlimitedPricingService extends PricingService {
+  constructor(private readonly client: PricingClient) {
+    super();
+  }
+
+  price(sku: string): Promise<Price> {
+    return this.client.fetchPrice(sku);
+  }
+}
+
+/** A static bulkhead; `bulkheads.pricing` in the module options sets the `maxConcurrent` being measured. */
+@Injectable()
+export class StaticPricingService extends PricingService {
+  constructor(private readonly client: PricingClient) {
+    super();
+  }
+
+  @Bulkhead({ name: 'pricing', maxConcurrent: 16, maxQueue: 0 })
+  price(sku: string): Promise<Price> {
+    return this.client.fetchPrice(sku);
+  }
+}
+
+/**
+ * The adaptive bulkhead, untuned (Gradient2 and every default, `maxQueue` 0 as the static one).
+ * Built by hand from `@bulwark/core` until `@Bulkhead` takes `adaptive`: then it goes, and
+ * `AdaptivePricingService.price` carries `@Bulkhead({ name: 'pricing', adaptive: true })` instead.
+ */
+@Injectable()
+export class AdaptivePricingBulkhead {
+  readonly policy = new AdaptiveBulkheadPolicy({ name: 'pricing', adaptive: true });
+}
+
+@Injectable()
+export class AdaptivePricingService extends PricingService {
+  constructor(
+    private readonly client: PricingClient,
+    private readonly bulkhead: AdaptivePricingBulkhead,
+  ) {
+    super();
+  }
+
+  price(sku: string): Promise<Price> {
+    // The one place the adaptive limit applies (see AdaptivePricingBulkhead).
+    return this.bulkhead.policy.execute(() => this.client.fetchPrice(sku));
+  }
+}
+
+/** The storefront's product page: one pricing call per request. A full bulkhead answers 503 (Bulwark's error mapping). */
+@Controller('products')
+export class ProductController {
+  constructor(private readonly pricing: PricingService) {}
+
+  @Get(':sku')
+  async product(@Param('sku') sku: string): Promise<{ sku: string; name: string; price: Price }> {
+    return { sku, name: `Product ${sku}`, price: await this.pricing.price(sku) };
+  }
+}
+
+const SERVICES: Record<OverloadVariant, Type<PricingService>> = {
+  'no-limit': UnlimitedPricingService,
+  static: StaticPricingService,
+  adaptive: AdaptivePricingService,
+};
+
+@Module({})
+class StorefrontBenchModule {}
+
+export function storefrontModule(options: StorefrontOptions): DynamicModule {
+  const { variant, maxConcurrent } = options;
+  const bulkheads: Record<string, BulkheadOptions> = variant === 'static' && maxConcurrent !== undefined ? { pricing: { maxConcurrent, maxQueue: 0 } } : {};
+  return {
+    module: StorefrontBenchModule,
+    imports: [ResilienceModule.forRoot({ health: false, logging: false, bulkheads })],
+    controllers: [ProductController],
+    providers: [
+      { provide: DOWNSTREAM_URL, useValue: options.downstreamUrl },
+      PricingClient,
+      AdaptivePricingBulkhead,
+      { provide: PricingService, useClass: SERVICES[variant] },
+    ],
+  };
+}
+
+/** The storefront of one variant, listening on an ephemeral port. */
+export async function bootStorefront(options: StorefrontOptions): Promise<{ app: INestApplication; port: number; bulkhead: AdaptivePricingBulkhead }> {
+  const app = await NestFactory.create(storefrontModule(options), { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, port: address.port, bulkhead: app.get(AdaptivePricingBulkhead) };
+}
