@@ -9,7 +9,7 @@
  * compares them, and the machine's own Node gets the full per-call tables. Every other suite runs
  * on the machine's own Node.
  *
- * The overload suite (`overload`, ~8 minutes: see overload.ts) also rewrites the "Surviving overload"
+ * The overload suite (`overload`, ~5 minutes: see overload.ts) also rewrites the "Surviving overload"
  * section of README.md and overload-goodput.svg on a full run.
  *
  * Flags: `--quick` or BENCH_QUICK=1 (few rounds, short windows: a smoke run),

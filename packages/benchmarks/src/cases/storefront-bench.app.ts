@@ -3,11 +3,9 @@ import { AdaptiveBulkheadPolicy, type BulkheadOptions } from '@bulwark/core';
 import { Bulkhead, ResilienceModule } from '@bulwark/nestjs';
 import { Controller, Get, Inject, Injectable, Module, Param, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-
-/** What protects the pricing call: nothing, a static bulkhead, or an adaptive one left untuned. */
-export type OverloadVariant = 'no-limit' | 'static' | 'adaptive';
-
-export const OVERLOAD_VARIANTS: readonly OverloadVariant[] = ['no-limit', 'static', 'adaptive'];
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { OverloadVariant } from '../lib/overload-variant.js';
 
 export interface StorefrontOptions {
   readonly variant: OverloadVariant;
@@ -130,7 +128,12 @@ export function storefrontModule(options: StorefrontOptions): DynamicModule {
 /** The storefront of one variant, listening on an ephemeral port. */
 export async function bootStorefront(options: StorefrontOptions): Promise<{ app: INestApplication; port: number; bulkhead: AdaptivePricingBulkhead }> {
   const app = await NestFactory.create(storefrontModule(options), { logger: false });
-  await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
+  await app.init();
+  // A deep accept queue: when the machine stalls the app for a moment, the requests due meanwhile
+  // arrive on new connections, and with Node's default of 511 the kernel drops the excess SYNs,
+  // which the client resends only a second later (a timeout the storefront never saw).
+  const server = app.getHttpServer() as Server;
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4_096 }, resolve));
+  const address = server.address() as AddressInfo;
   return { app, port: address.port, bulkhead: app.get(AdaptivePricingBulkhead) };
 }

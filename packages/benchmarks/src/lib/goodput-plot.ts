@@ -89,9 +89,15 @@ export function goodputSvg(series: readonly PlotSeries[], options: GoodputPlotOp
     for (const point of points) parts.push(`<circle cx="${num(sx(point.x))}" cy="${num(sy(point.y))}" r="3.5" fill="${color}"/>`);
     legend.push({ label: one.label, color, dashed: false });
   });
+  // Lower right, on a white box, clear of the axis: under overload the lines that hold run high,
+  // and the one that collapses runs along the axis.
+  const legendWidth = 16 + 32 + 7 * Math.max(...legend.map((entry) => entry.label.length));
+  const legendTop = MARGIN.top + plotHeight - 72 - legend.length * 18;
+  const legendLeft = MARGIN.left + plotWidth - legendWidth - 8;
+  parts.push(`<rect x="${num(legendLeft)}" y="${num(legendTop)}" width="${num(legendWidth)}" height="${legend.length * 18 + 8}" fill="#ffffff" fill-opacity="0.9" stroke="#dddddd"/>`);
   legend.forEach((entry, index) => {
-    const y = MARGIN.top + 12 + index * 18;
-    const x = MARGIN.left + 14;
+    const y = legendTop + 13 + index * 18;
+    const x = legendLeft + 8;
     parts.push(
       `<line x1="${x}" y1="${y}" x2="${x + 24}" y2="${y}" stroke="${entry.color}" stroke-width="${entry.dashed ? 1.5 : 2.5}"${entry.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
       `<text x="${x + 32}" y="${y + 4}" fill="#222222">${escapeXml(entry.label)}</text>`,

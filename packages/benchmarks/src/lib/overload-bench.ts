@@ -1,11 +1,12 @@
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { OVERLOAD_VARIANTS, type OverloadVariant } from '../cases/storefront-bench.app.js';
 import type { OverloadAppProbe, OverloadAppReady } from '../suites/overload-app.suite.js';
 import { SuiteChild } from './child-suite.js';
 import { offerOpenLoad } from './open-loop.js';
 import { bestStatic, evaluateOverloadTargets, pointAt, summarizeWindow, variantLabel, type OverloadPoint, type OverloadResult } from './overload-summary.js';
+import { OVERLOAD_VARIANTS, type OverloadVariant } from './overload-variant.js';
 import { DOWNSTREAM_POOL, poolCapacity } from './worker-pool.js';
 
 export const OVERLOAD_LOADS: readonly number[] = [0.5, 1, 1.5, 2, 2.5, 3];
@@ -34,16 +35,33 @@ async function startDownstream(): Promise<{ url: string; stop(): void }> {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
 }
 
-/** A few sequential-ish requests so the app's code is compiled before the clock starts; every one must be 200. */
+/**
+ * A few requests, 4 at a time (within the smallest bulkhead), so the app's code is compiled before
+ * the clock starts; every one must be 200.
+ */
 async function warmApp(url: string): Promise<void> {
-  for (let batch = 0; batch < 6; batch++) {
+  for (let batch = 0; batch < 12; batch++) {
     await Promise.all(
-      Array.from({ length: 8 }, async (_, index) => {
+      Array.from({ length: 4 }, async (_, index) => {
         const response = await fetch(`${url}/products/warm-${index}`);
         const body = (await response.json()) as { price?: { amount?: number } };
         if (response.status !== 200 || body.price?.amount !== 1999) throw new Error(`storefront answered ${response.status} ${JSON.stringify(body)}`);
       }),
     );
+  }
+}
+
+/**
+ * The kernel's count of connections dropped because a listening socket's accept queue was full
+ * (Linux; `undefined` elsewhere). Machine-wide, so other work counts too: a harness check, not a figure.
+ */
+function listenOverflows(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((line) => line.startsWith('TcpExt:'));
+    const index = lines[0]!.split(/\s+/).indexOf('ListenOverflows');
+    return index === -1 ? undefined : Number(lines[1]!.split(/\s+/)[index]);
+  } catch {
+    return undefined;
   }
 }
 
@@ -59,6 +77,7 @@ export async function measurePoint(variant: OverloadVariant, load: number, timin
     const url = `http://127.0.0.1:${port}`;
     await warmApp(url);
     const before = await app.probe<OverloadAppProbe>();
+    const overflowsBefore = listenOverflows();
     const requests = await offerOpenLoad({
       url: (index) => `${url}/products/sku-${index % 100}`,
       rate: offeredRps,
@@ -66,6 +85,7 @@ export async function measurePoint(variant: OverloadVariant, load: number, timin
       timeoutMs: CLIENT_TIMEOUT_MS,
     });
     const after = await app.probe<OverloadAppProbe>();
+    const overflowsAfter = listenOverflows();
     const figures = summarizeWindow(requests, timing.warmupMs, timing.warmupMs + timing.measureMs, SLO_MS);
     const point: OverloadPoint = {
       variant,
@@ -76,12 +96,14 @@ export async function measurePoint(variant: OverloadVariant, load: number, timin
       ...(after.limit === undefined ? {} : { limitAtEnd: after.limit }),
       appCpuUsPerRequest: (after.cpuUs - before.cpuUs) / requests.status.length,
       sendLagP99Ms: requests.sendLagP99Ms,
+      ...(overflowsBefore === undefined || overflowsAfter === undefined ? {} : { listenOverflows: overflowsAfter - overflowsBefore }),
     };
     log(
       `  ${load}x ${variantLabel(point)}: goodput ${Math.round(point.goodputRps)} req/s, 2xx p50 ${point.p50Ms.toFixed(1)} p99 ${point.p99Ms.toFixed(1)} ms, ` +
         `503 ${point.rejected}, timeouts ${point.timeouts}, other ${point.otherNon2xx + point.connectionErrors}` +
         `${point.limitAtEnd === undefined ? '' : `, limit ${point.limitAtEnd}`}, send lag p99 ${point.sendLagP99Ms.toFixed(1)} ms, ` +
-        `storefront CPU ${Math.round((point.appCpuUsPerRequest * offeredRps) / 1e4)} %`,
+        `storefront CPU ${Math.round((point.appCpuUsPerRequest * offeredRps) / 1e4)} %` +
+        `${point.listenOverflows ? `, ${point.listenOverflows} SYNs dropped on full accept queues (machine-wide)` : ''}`,
     );
     return point;
   } finally {

@@ -76,7 +76,7 @@ describe('the targets', () => {
     expect(met.map((one) => one.verdict)).toEqual(['met', 'met', 'met']);
     expect(met[0]!.figure).toBe('280 vs 0 req/s (∞×)');
     expect(met[1]!.figure).toBe('280 vs 300 req/s, maxConcurrent 16 (0.93×)');
-    expect(met[2]!.figure).toBe('190.0 vs 100.0 ms unloaded (1.90×)');
+    expect(met[2]!.figure).toBe('190.0 ms vs 2 × 100.0 = 200.0 ms (1.900× the unloaded p99)');
     const missed = evaluateOverloadTargets([point('adaptive', 260, 210), point('no-limit', 200, 1_900), point('static', 300, 150, 16)], 2, 100);
     expect(missed.map((one) => one.verdict)).toEqual(['missed', 'missed', 'missed']);
   });

@@ -5,7 +5,7 @@
  * snapshot and its own CPU time, serves until told to stop.
  */
 import { numberParam, sendToParent, stringParam, waitForParent, type SuiteMessage, type SuiteParams } from '../lib/suite-protocol.js';
-import { OVERLOAD_VARIANTS, type OverloadVariant } from '../cases/storefront-bench.app.js';
+import { OVERLOAD_VARIANTS, type OverloadVariant } from '../lib/overload-variant.js';
 
 export interface OverloadAppProbe {
   readonly cpuUs: number;
