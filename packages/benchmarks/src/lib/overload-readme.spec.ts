@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readingOf, renderOverloadSection, replaceSection, SECTION_BEGIN, SECTION_END } from './overload-readme.js';
 import { evaluateOverloadTargets, type OverloadPoint, type OverloadResult } from './overload-summary.js';
+import { overloadPoint } from './testing/overload-fixture.js';
 import { DOWNSTREAM_POOL } from './worker-pool.js';
 
 describe('replaceSection', () => {
@@ -17,24 +18,8 @@ describe('replaceSection', () => {
 });
 
 describe('renderOverloadSection', () => {
-  const point = (variant: OverloadPoint['variant'], load: number, goodputRps: number, p99Ms: number, limitAtEnd?: number): OverloadPoint => ({
-    variant,
-    ...(variant === 'static' ? { maxConcurrent: 16 } : {}),
-    ...(limitAtEnd === undefined ? {} : { limitAtEnd }),
-    load,
-    offeredRps: load * 160,
-    offered: load * 1_280,
-    goodputRps,
-    okRps: goodputRps,
-    p50Ms: 100,
-    p99Ms,
-    rejected: 0,
-    otherNon2xx: 0,
-    timeouts: 0,
-    connectionErrors: 0,
-    appCpuUsPerRequest: 500,
-    sendLagP99Ms: 1,
-  });
+  const point = (variant: OverloadPoint['variant'], load: number, goodputRps: number, p99Ms: number, limitAtEnd?: number): OverloadPoint =>
+    overloadPoint(variant, load, { goodputRps, p99Ms, ...(variant === 'static' ? { maxConcurrent: 16 } : {}), ...(limitAtEnd === undefined ? {} : { limitAtEnd }) });
   const points = [
     point('no-limit', 0.5, 80, 110),
     point('static', 0.5, 80, 110),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { CONNECTION_ERROR, TIMED_OUT } from './open-loop.js';
+import { overloadPoint } from './testing/overload-fixture.js';
 import { bestStatic, errorCount, evaluateOverloadTargets, summarizeWindow, type OverloadPoint } from './overload-summary.js';
 
 /** A run of requests due every 10 ms from `rows` of [status, latency]. */
@@ -12,23 +13,7 @@ function outcomes(rows: readonly [status: number, latency: number][]) {
 }
 
 function point(variant: OverloadPoint['variant'], goodputRps: number, p99Ms = 100, maxConcurrent?: number): OverloadPoint {
-  return {
-    variant,
-    ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
-    load: 2,
-    offeredRps: 320,
-    offered: 2_560,
-    goodputRps,
-    okRps: goodputRps,
-    p50Ms: 50,
-    p99Ms,
-    rejected: 0,
-    otherNon2xx: 0,
-    timeouts: 0,
-    connectionErrors: 0,
-    appCpuUsPerRequest: 500,
-    sendLagP99Ms: 1,
-  };
+  return overloadPoint(variant, 2, { goodputRps, p99Ms, ...(maxConcurrent === undefined ? {} : { maxConcurrent }) });
 }
 
 describe('summarizeWindow', () => {
