@@ -9,8 +9,12 @@
  * compares them, and the machine's own Node gets the full per-call tables. Every other suite runs
  * on the machine's own Node.
  *
+ * The overload suite (`overload`, ~5 minutes: see overload.ts) also rewrites the "Surviving overload"
+ * section of README.md and overload-goodput.svg on a full run.
+ *
  * Flags: `--quick` or BENCH_QUICK=1 (few rounds, short windows: a smoke run),
- * `--suites=calls,hygiene,memory,idle,http,http-client`, `--nodes=20,24` (or BENCH_NODES=20,24: the Node
+ * `--suites=calls,hygiene,memory,idle,http,http-client,overload`, `--skip=overload` (or
+ * BENCH_SKIP=overload: every suite but those), `--nodes=20,24` (or BENCH_NODES=20,24: the Node
  * majors of the per-call suite). From the root: `BENCH_QUICK=1 npm run bench`, or
  * `npm run bench -w @bulwark/benchmarks -- --quick --nodes=24` after `npm run build`.
  */
@@ -24,6 +28,9 @@ import type { HttpResult } from './lib/http-summary.js';
 import { machineInfo } from './lib/machine.js';
 import { majorOf, nodesToRun, parseNodeMajors, resolveNodeBinary, type NodeBinary } from './lib/node-binaries.js';
 import { nodeRunsJson, type NodeRun } from './lib/node-summary.js';
+import { runOverload } from './lib/overload-bench.js';
+import { publishOverload } from './lib/overload-readme.js';
+import type { OverloadResult } from './lib/overload-summary.js';
 import { renderReport } from './lib/report.js';
 import { evaluateTargets, summarizeIdle, type IdleSummary } from './lib/targets.js';
 import type { CallsResult } from './suites/calls.suite.js';
@@ -33,7 +40,7 @@ import type { IdleCpuResult } from './suites/idle-cpu.suite.js';
 import type { BreakerMemoryResult } from './suites/memory-breakers.suite.js';
 import type { InflightResult } from './suites/memory-inflight.suite.js';
 
-const ALL_SUITES = ['calls', 'hygiene', 'memory', 'idle', 'http', 'http-client'] as const;
+const ALL_SUITES = ['calls', 'hygiene', 'memory', 'idle', 'http', 'http-client', 'overload'] as const;
 type SuiteName = (typeof ALL_SUITES)[number];
 
 interface Args {
@@ -43,22 +50,28 @@ interface Args {
   readonly nodes: number[] | undefined;
 }
 
+function suiteNames(list: string): SuiteName[] {
+  const names = list.split(',');
+  for (const name of names) {
+    if (!(ALL_SUITES as readonly string[]).includes(name)) throw new Error(`unknown suite ${name}; one of ${ALL_SUITES.join(', ')}`);
+  }
+  return names as SuiteName[];
+}
+
 function parseArgs(argv: readonly string[]): Args {
-  // BENCH_QUICK=1 and BENCH_NODES too: root `npm run bench` would take the flags as npm's.
+  // BENCH_QUICK=1, BENCH_SKIP and BENCH_NODES too: root `npm run bench` would take the flags as npm's.
   let quick = process.env.BENCH_QUICK === '1';
   let suites = new Set<SuiteName>(ALL_SUITES);
+  let skipped = process.env.BENCH_SKIP ? suiteNames(process.env.BENCH_SKIP) : [];
   let nodes = process.env.BENCH_NODES ? parseNodeMajors(process.env.BENCH_NODES) : undefined;
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
     else if (arg.startsWith('--nodes=')) nodes = parseNodeMajors(arg.slice('--nodes='.length));
-    else if (arg.startsWith('--suites=')) {
-      const names = arg.slice('--suites='.length).split(',');
-      for (const name of names) {
-        if (!(ALL_SUITES as readonly string[]).includes(name)) throw new Error(`unknown suite ${name}; one of ${ALL_SUITES.join(', ')}`);
-      }
-      suites = new Set(names as SuiteName[]);
-    } else throw new Error(`unknown argument ${arg} (expected --quick, --suites=... or --nodes=...)`);
+    else if (arg.startsWith('--suites=')) suites = new Set(suiteNames(arg.slice('--suites='.length)));
+    else if (arg.startsWith('--skip=')) skipped = suiteNames(arg.slice('--skip='.length));
+    else throw new Error(`unknown argument ${arg} (expected --quick, --suites=..., --skip=... or --nodes=...)`);
   }
+  for (const name of skipped) suites.delete(name);
   return { quick, suites, nodes };
 }
 
@@ -82,6 +95,7 @@ async function main(): Promise<void> {
   let idle: IdleSummary[] | undefined;
   let http: HttpResult | undefined;
   let httpClient: HttpClientResult | undefined;
+  let overload: OverloadResult | undefined;
 
   if (suites.has('hygiene')) {
     step('hygiene: timers, AbortControllers, AsyncLocalStorage entries per call; stacks per rejection');
@@ -143,10 +157,15 @@ async function main(): Promise<void> {
     step('http-client: one GET to a local server through fetch, resilientFetch and cockatiel-wrapped fetch');
     httpClient = await runSuite<HttpClientResult>('http-client', quickArgs, { gc: false });
   }
+  if (suites.has('overload')) {
+    step('overload: the storefront at 0.5x-3x its downstream capacity, no limit vs static vs adaptive bulkhead');
+    overload = await runOverload(quick);
+    if (!quick) await publishOverload(overload, machine);
+  }
 
   const machineAfter = { ...machine, loadAverageAtEnd: Math.round(os.loadavg()[0]! * 100) / 100 };
   const analysis = calls?.analysis;
-  const targets = evaluateTargets({ calls: analysis, hygiene, inflight, idle, http });
+  const targets = [...evaluateTargets({ calls: analysis, hygiene, inflight, idle, http }), ...(overload?.targets ?? [])];
   const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const flags = [
     ...(quick ? ['--quick'] : []),
@@ -154,7 +173,7 @@ async function main(): Promise<void> {
     ...(nodes === undefined ? [] : [`--nodes=${nodes.join(',')}`]),
   ];
   const command = `npm run bench${flags.length > 0 ? ` -w @bulwark/benchmarks -- ${flags.join(' ')}` : ''}`;
-  const markdown = renderReport({ machine: machineAfter, command, quick, durationSeconds, calls: analysis, nodes: nodeRuns, hygiene, breakers, inflight, idle, http, httpClient, targets });
+  const markdown = renderReport({ machine: machineAfter, command, quick, durationSeconds, calls: analysis, nodes: nodeRuns, hygiene, breakers, inflight, idle, http, httpClient, overload, targets });
   process.stdout.write(`${markdown}\n`);
 
   const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
@@ -187,6 +206,7 @@ async function main(): Promise<void> {
     idle: idle === undefined ? undefined : { summary: idle, runs: idleRuns },
     http,
     httpClient,
+    overload,
   };
   await writeFile(`${resultsDir}${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(`${resultsDir}${base}.md`, markdown);

@@ -14,6 +14,7 @@ const SUITES: Record<string, () => Promise<SuiteModule>> = {
   'http-server': () => import('./suites/http-server.suite.js'),
   'http-client': () => import('./suites/http-client.suite.js'),
   'profile-target': () => import('./suites/profile-target.suite.js'),
+  'overload-app': () => import('./suites/overload-app.suite.js'),
 };
 
 function parseParams(argv: readonly string[]): SuiteParams {

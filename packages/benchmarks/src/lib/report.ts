@@ -6,6 +6,7 @@ import { BARE_LABEL } from './catalog.js';
 import { fixed, fixedRange, int, nsRange, ratioRange, signedInt, table } from './format.js';
 import type { HttpClientResult } from '../suites/http-client.suite.js';
 import type { HttpResult } from './http-summary.js';
+import { renderOverloadTables, type OverloadResult } from './overload-summary.js';
 import type { MachineInfo } from './machine.js';
 import { renderNodeTables, type NodeRun } from './node-summary.js';
 import type { IdleSummary, TargetResult } from './targets.js';
@@ -24,6 +25,7 @@ export interface ReportInputs {
   readonly idle?: readonly IdleSummary[];
   readonly http?: HttpResult;
   readonly httpClient?: HttpClientResult;
+  readonly overload?: OverloadResult;
   readonly targets: readonly TargetResult[];
 }
 
@@ -284,6 +286,7 @@ export function renderReport(inputs: ReportInputs): string {
   if (inputs.idle !== undefined) parts.push(idleTable(inputs.idle), '');
   if (inputs.http !== undefined) parts.push(httpTable(inputs.http), '');
   if (inputs.httpClient !== undefined) parts.push(httpClientTable(inputs.httpClient), '');
+  if (inputs.overload !== undefined) parts.push('### Surviving overload', '', renderOverloadTables(inputs.overload), '');
   parts.push(
     '### Targets',
     '',
