@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Controller, Get, Injectable, Query, type INestApplication } from '@nestjs/common';
 import type { Browser, Page } from 'playwright-core';
 import { FakeClock } from '@bulwark/core';
-import { CircuitBreaker, CircuitBreakerRegistry, ResilienceModule } from '@bulwark/nestjs';
+import { Bulkhead, CircuitBreaker, CircuitBreakerRegistry, ResilienceModule } from '@bulwark/nestjs';
 import { bootApp, PLATFORMS, type Platform } from './support/app.js';
 import { chromiumReady, launchChromium } from './support/chromium.js';
 import { baseUrl } from './support/sse-client.js';
@@ -43,6 +43,58 @@ class PricingController {
   async get(@Query('ok') ok: string): Promise<{ price: number }> {
     return { price: await this.pricing.price(ok === '1') };
   }
+}
+
+/** Held by the test: `GET /reports` waits on it while holding the `reports` bulkhead's only slot. */
+let releaseReport: () => void = () => undefined;
+let reportStarted: () => void = () => undefined;
+
+@Injectable()
+class Reports {
+  @Bulkhead('reports')
+  async build(): Promise<string> {
+    await new Promise<void>((resolve) => {
+      releaseReport = resolve;
+      reportStarted();
+    });
+    return 'report';
+  }
+
+  @Bulkhead({ name: 'recommendations', adaptive: true })
+  async recommend(): Promise<string[]> {
+    return ['sku-1'];
+  }
+}
+
+@Controller('reports')
+class ReportsController {
+  constructor(private readonly reports: Reports) {}
+  @Get()
+  async get(): Promise<{ report: string }> {
+    return { report: await this.reports.build() };
+  }
+  @Get('recommendations')
+  async recommendations(): Promise<string[]> {
+    return this.reports.recommend();
+  }
+}
+
+/** The text of `field` in the limit card whose `attribute` is `name` (a bulkhead, load shedding). */
+function limitField(page: Page, attribute: string, name: string, field: string): Promise<string | null> {
+  return page.evaluate(
+    ([attr, wanted, key]) =>
+      [...document.querySelectorAll(`[${attr}]`)].find((card) => card.getAttribute(attr) === wanted)?.querySelector(`[data-field="${key}"]`)?.textContent ?? null,
+    [attribute, name, field] as const,
+  );
+}
+
+function waitForLimitField(page: Page, attribute: string, name: string, field: string, wanted: string): Promise<unknown> {
+  return page.waitForFunction(
+    ([attr, card, key, value]) =>
+      [...document.querySelectorAll(`[${attr}]`)].find((el) => el.getAttribute(attr) === card)?.querySelector(`[data-field="${key}"]`)?.textContent === value,
+    [attribute, name, field, wanted] as const,
+    { timeout: 10_000 },
+  );
 }
 
 /** The state of the card of `name`, found by attribute value (never by a selector built from user data). */
@@ -183,6 +235,55 @@ if (chromiumReady('dashboard in a browser')) {
         expect(navigations).toBe(1);
         expect(problems).toEqual([]);
       } finally {
+        await page.close();
+      }
+    }, 60_000);
+
+    it('shows every bulkhead (static and adaptive, with its learnt limit) and load shedding, and follows a rejection', async () => {
+      app = await bootApp(platform, {
+        imports: [ResilienceModule.forRoot({ live: true, loadShedding: true, bulkheads: { reports: { maxConcurrent: 1, maxQueue: 0 } } })],
+        providers: [Reports],
+        controllers: [ReportsController],
+      });
+      await app.listen(0, '127.0.0.1');
+      const url = baseUrl(app.getHttpServer());
+      expect((await fetch(`${url}/reports/recommendations`)).status).toBe(200);
+      const health = (await (await fetch(`${url}/health/resilience`)).json()) as {
+        bulkheads: Record<string, { limit: number; minLimit: number; maxLimit: number; algorithm: string }>;
+        loadShedding: { limit: number };
+      };
+      const adaptive = health.bulkheads['recommendations']!;
+
+      const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      try {
+        await page.goto(`${url}/health/resilience/dashboard`);
+        await waitForLimitField(page, 'data-bulkhead', 'reports', 'limit', '1');
+        await page.waitForFunction(() => document.getElementById('connection')?.getAttribute('data-connection') === 'live');
+        expect(await limitField(page, 'data-bulkhead', 'reports', 'kind')).toBe('static');
+        expect(await limitField(page, 'data-bulkhead', 'reports', 'queued')).toBe('0 of 0');
+        expect(await limitField(page, 'data-bulkhead', 'reports', 'rejected')).toBe('0');
+        expect(await limitField(page, 'data-bulkhead', 'recommendations', 'kind')).toBe(`adaptive · ${adaptive.algorithm}`);
+        expect(await limitField(page, 'data-bulkhead', 'recommendations', 'limit')).toBe(`${adaptive.limit} (${adaptive.minLimit}–${adaptive.maxLimit})`);
+        expect(await limitField(page, 'data-load-shedding', 'Incoming requests', 'limit')).toBe(String(health.loadShedding.limit));
+        expect(await limitField(page, 'data-load-shedding', 'Incoming requests', 'shed')).toBe('0');
+
+        // One request holds the only slot; the next is rejected, and its event refreshes the card.
+        const started = new Promise<void>((resolve) => (reportStarted = resolve));
+        const held = fetch(`${url}/reports`);
+        await started;
+        expect((await fetch(`${url}/reports`)).status).toBe(503);
+        await waitForLimitField(page, 'data-bulkhead', 'reports', 'rejected', '1');
+        expect(await limitField(page, 'data-bulkhead', 'reports', 'running')).toBe('1');
+        expect(await page.locator('#events li[data-event-type="bulkhead-rejected"]').first().textContent()).toMatch(/reports is full: a call was rejected$/);
+        mkdirSync(SCREENSHOT_DIR, { recursive: true });
+        await page.screenshot({ path: join(SCREENSHOT_DIR, `dashboard-limits-${platform}.png`), fullPage: true });
+        releaseReport();
+        expect((await held).status).toBe(200);
+        expect(problems).toEqual([]);
+      } finally {
+        releaseReport();
         await page.close();
       }
     }, 60_000);

@@ -18,7 +18,7 @@ const STYLE = `
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--fg); }
 header.top { display: flex; flex-wrap: wrap; align-items: center; gap: 12px; padding: 16px 24px; border-bottom: 1px solid var(--line); background: var(--card); }
 header.top h1 { font-size: 18px; margin: 0 auto 0 0; }
-.pill { display: inline-block; padding: 2px 10px; border-radius: 999px; font-weight: 600; font-size: 12px; border: 1px solid currentColor; }
+.pill { display: inline-block; white-space: nowrap; padding: 2px 10px; border-radius: 999px; font-weight: 600; font-size: 12px; border: 1px solid currentColor; }
 .status[data-status="up"] { color: var(--closed); }
 .status[data-status="degraded"] { color: var(--half-open); }
 .status[data-status="down"] { color: var(--open); }
@@ -43,6 +43,8 @@ main { padding: 24px; display: grid; gap: 24px; }
 .events h2 { font-size: 15px; margin: 0 0 8px; }
 .events ol { list-style: none; margin: 0; padding: 0; font: 12px/1.6 ui-monospace, SFMono-Regular, Menlo, monospace; max-height: 320px; overflow: auto; }
 .events li { border-top: 1px solid var(--line); padding: 2px 0; overflow-wrap: anywhere; }
+.card.limit { border-left-color: var(--line); }
+section h2.section { font-size: 15px; margin: 0 0 8px; }
 .muted { color: var(--muted); }
 `;
 
@@ -55,6 +57,11 @@ const SCRIPT = `
   var statusEl = document.getElementById('status');
   var connectionEl = document.getElementById('connection');
   var eventsEl = document.getElementById('events');
+  var bulkheadSection = document.getElementById('bulkhead-section');
+  var bulkheadGrid = document.getElementById('bulkheads');
+  var sheddingSection = document.getElementById('shedding-section');
+  var bulkheadCards = new Map();
+  var sheddingCard = null;
   var cards = new Map();
   var deadlines = new Map();
   var inFlight = false, again = false, pending = 0;
@@ -143,6 +150,8 @@ const SCRIPT = `
       if (!seen.has(name)) { f.root.remove(); cards.delete(name); deadlines.delete(name); }
     });
     empty.hidden = cards.size > 0;
+    renderBulkheads(data.bulkheads);
+    renderShedding(data.loadShedding);
     tick();
     document.body.setAttribute('data-updated', String(Date.now()));
   }
@@ -159,6 +168,65 @@ const SCRIPT = `
     var states = b.keyStates || {};
     var parts = ['open', 'half-open', 'forced-open', 'disabled'].filter(function (s) { return states[s] > 0; }).map(function (s) { return states[s] + ' ' + s; });
     return parts.length === 0 ? summary : summary + ' \\u00b7 ' + parts.join(', ');
+  }
+
+  // A limit card (a bulkhead, load shedding): a name and rows of figures, set as text only.
+  function limitCard(parent, attribute, name, rows) {
+    var root = make('article', 'card limit');
+    root.setAttribute(attribute, name);
+    var head = make('div', 'head');
+    head.appendChild(make('h2', 'name', name));
+    var kind = make('span', 'pill muted');
+    kind.setAttribute('data-field', 'kind');
+    head.appendChild(kind);
+    root.appendChild(head);
+    var dl = make('dl');
+    var fields = { root: root, kind: kind };
+    rows.forEach(function (row) {
+      dl.appendChild(make('dt', '', row[1]));
+      var dd = make('dd');
+      dd.setAttribute('data-field', row[0]);
+      dl.appendChild(dd);
+      fields[row[0]] = dd;
+    });
+    root.appendChild(dl);
+    parent.appendChild(root);
+    return fields;
+  }
+
+  var BULKHEAD_ROWS = [['limit', 'Limit'], ['running', 'Running'], ['queued', 'Queued'], ['rejected', 'Rejected since start']];
+
+  function renderBulkheads(bulkheads) {
+    var names = bulkheads ? Object.keys(bulkheads) : [];
+    bulkheadSection.hidden = names.length === 0;
+    names.forEach(function (name) {
+      var b = bulkheads[name];
+      var f = bulkheadCards.get(name);
+      if (!f) { f = limitCard(bulkheadGrid, 'data-bulkhead', name, BULKHEAD_ROWS); bulkheadCards.set(name, f); }
+      // An adaptive bulkhead's limit is learnt from latency: show it with the bounds it moves within.
+      text(f.kind, b.adaptive ? 'adaptive \u00b7 ' + b.algorithm : 'static');
+      text(f.limit, b.adaptive ? b.limit + ' (' + b.minLimit + '\u2013' + b.maxLimit + ')' : String(b.maxConcurrent));
+      text(f.running, String(b.running));
+      text(f.queued, b.queued + ' of ' + b.maxQueue);
+      text(f.rejected, String(b.rejected));
+    });
+    bulkheadCards.forEach(function (f, name) {
+      if (names.indexOf(name) < 0) { f.root.remove(); bulkheadCards.delete(name); }
+    });
+  }
+
+  function renderShedding(shedding) {
+    sheddingSection.hidden = !shedding;
+    if (!shedding) return;
+    if (!sheddingCard) {
+      sheddingCard = limitCard(document.getElementById('shedding'), 'data-load-shedding', 'Incoming requests',
+        [['limit', 'Limit'], ['inFlight', 'In flight'], ['queued', 'Queued'], ['shed', 'Shed since start']]);
+      text(sheddingCard.kind, 'adaptive');
+    }
+    text(sheddingCard.limit, String(shedding.limit));
+    text(sheddingCard.inFlight, String(shedding.inFlight));
+    text(sheddingCard.queued, String(shedding.queued));
+    text(sheddingCard.shed, String(shedding.shed));
   }
 
   function tick() {
@@ -210,20 +278,28 @@ ${EVENT_SENTENCE_SCRIPT}
   refresh();
   connect();
   setInterval(tick, 250);
-  // Call counts change without events (successes): a slow poll keeps them fresh.
+  // Call counts and running calls change without events: a slow poll keeps them fresh.
   setInterval(function () { if (document.visibilityState === 'visible') refresh(); }, 10000);
 })();
 `;
 
 const BODY = `
 <header class="top">
-  <h1>Circuit breakers</h1>
+  <h1>Resilience</h1>
   <span id="status" class="pill status" data-status="">&hellip;</span>
   <span id="connection" class="connection" data-connection="connecting">connecting</span>
 </header>
 <main>
   <p id="empty" class="muted" hidden>No circuit breakers yet.</p>
   <section id="breakers" class="grid" aria-live="polite"></section>
+  <section id="bulkhead-section" hidden>
+    <h2 class="section">Bulkheads</h2>
+    <div id="bulkheads" class="grid"></div>
+  </section>
+  <section id="shedding-section" hidden>
+    <h2 class="section">Load shedding</h2>
+    <div id="shedding" class="grid"></div>
+  </section>
   <section class="events">
     <h2>Recent events</h2>
     <ol id="events"></ol>
@@ -243,7 +319,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <link rel="icon" href="data:,">
-<title>Bulwark &middot; circuit breakers</title>
+<title>Bulwark &middot; resilience</title>
 <style>${STYLE}</style>
 </head>
 <body>${BODY}<script>${SCRIPT}</script>
