@@ -1,4 +1,5 @@
 export { freePort } from './free-port.js';
+export { machineNow } from './machine-clock.js';
 export { LoadLoop, type LoadCall } from './load-loop.js';
 export { NodeProcess, type JsonLine, type NodeProcessOptions } from './node-process.js';
 export { redisServerVersion, startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sleep, waitFor } from '@bulwark/local-cluster';
+import { machineNow, sleep, waitFor } from '@bulwark/local-cluster';
 import { countByStatus, ReplicaLoad, type UserCall } from './support/replica-load.js';
 import { startReplicas, stopReplicas, type BreakerState, type ReplicaProcess } from './support/replica-process.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
@@ -42,7 +42,7 @@ interface Percentiles {
   max: number;
 }
 
-const startedAt = Date.now();
+const startedAt = machineNow();
 let figures: Partial<OutageFigures> = {};
 const downstream = new TestDownstream();
 let redis: RedisServerHandle;
@@ -62,32 +62,32 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopReplicas(replicas);
   await Promise.all([downstream.stop(), redis?.stop()]);
-  console.log(report(Date.now() - startedAt));
+  console.log(report(machineNow() - startedAt));
 });
 
 describe(`${REPLICAS} replicas when Redis dies and comes back`, () => {
   it('no user call fails because of Redis; the local breakers take over; Redis back, the replicas resync', async () => {
     const load = new ReplicaLoad(replicas, CALL_INTERVAL_MS).start();
     try {
-      const warmupFrom = Date.now();
+      const warmupFrom = machineNow();
       const served = (replica: ReplicaProcess): number => load.calls.filter((call) => call.replica === replica.id && call.status === 200).length;
       await waitFor(() => replicas.every((replica) => served(replica) >= WARMUP_CALLS), 'warm-up calls', 10_000);
-      const steadyFrom = Date.now(); // the latency to compare with: warm replicas, Redis up
+      const steadyFrom = machineNow(); // the latency to compare with: warm replicas, Redis up
       await sleep(STEADY_MS);
 
       // 1. Redis is SIGKILLed under steady traffic to a healthy downstream: every call still 200.
-      const killAt = Date.now();
+      const killAt = machineNow();
       await redis.kill();
       await sleep(OUTAGE_MS);
 
       // 2. The downstream dies while Redis is away: each replica's own breaker opens.
-      const deadAt = Date.now();
+      const deadAt = machineNow();
       downstream.healthy = false;
       await waitFor(() => replicas.every((replica) => replica.firstTo('open', deadAt) !== undefined), 'every local breaker open', 5_000);
       const opens = replicas.map((replica) => replica.firstTo('open', deadAt)!);
       figures.openReasons = opens.map((event) => event.reason ?? '?');
-      await sleep(Math.max(0, Math.min(...opens.map((event) => event.at)) + RECOVERY_MS * 0.7 - Date.now()));
-      figures.deadDownstreamCalls = downstream.between(deadAt, Date.now()).length;
+      await sleep(Math.max(0, Math.min(...opens.map((event) => event.at)) + RECOVERY_MS * 0.7 - machineNow()));
+      figures.deadDownstreamCalls = downstream.between(deadAt, machineNow()).length;
       expect(figures.openReasons).toEqual(replicas.map(() => 'failure-threshold'));
 
       // The calls that started with Redis gone and the downstream still healthy (up to 200 ms before
@@ -105,7 +105,7 @@ describe(`${REPLICAS} replicas when Redis dies and comes back`, () => {
       expect(whileDown.length).toBeGreaterThan(REPLICAS * 10);
 
       // 3. Redis restarts on the same port (empty) and the downstream heals: every replica closes.
-      const restartAt = Date.now();
+      const restartAt = machineNow();
       await redis.restart();
       downstream.healthy = true;
       const reconnected = (replica: ReplicaProcess): boolean => replica.redis.some((event) => event.status === 'ready' && event.at >= restartAt);
@@ -113,10 +113,10 @@ describe(`${REPLICAS} replicas when Redis dies and comes back`, () => {
       figures.redisBackMs = Math.max(...replicas.map((replica) => replica.redis.find((event) => event.status === 'ready' && event.at >= restartAt)!.at)) - restartAt;
       const closedAgain = (replica: ReplicaProcess): boolean => replica.state === 'closed' && replica.firstTo('closed', restartAt) !== undefined;
       await waitFor(() => replicas.every(closedAgain), 'every replica closed again', RECOVERY_MS + 5_000);
-      figures.allClosedMs = Date.now() - restartAt;
+      figures.allClosedMs = machineNow() - restartAt;
 
       // 4. Resynced: under the same steady traffic, an admin force-open on one replica reaches every replica again.
-      const sentAt = Date.now();
+      const sentAt = machineNow();
       figures.forceOpenAfterRestartMs = sentAt - restartAt;
       expect(await replicas[0]!.admin('force-open')).toBe(200);
       // Every replica shows it (seenAt throws after its limit); how fast is reported, not asserted.
@@ -131,10 +131,10 @@ describe(`${REPLICAS} replicas when Redis dies and comes back`, () => {
 
 /** Polls the replica's `/health/resilience/downstream` until it shows `state`; resolves with when it did. */
 async function seenAt(replica: ReplicaProcess, state: BreakerState, limitMs: number): Promise<number> {
-  const until = Date.now() + limitMs;
+  const until = machineNow() + limitMs;
   for (;;) {
     const { body } = await replica.get('/health/resilience/downstream');
-    const now = Date.now();
+    const now = machineNow();
     if (body['state'] === state) return now;
     if (now > until) {
       throw new Error(`${replica.id} still shows ${String(body['state'])} after ${limitMs} ms, expected ${state}. What the replicas logged:\n${logs()}`);
@@ -156,7 +156,9 @@ function percentiles(calls: readonly UserCall[]): Percentiles {
 
 function report(runtimeMs: number): string {
   const f = figures;
-  const latency = (p: Percentiles | undefined): string => (p === undefined ? '-' : `p50 ${p.p50} / p99 ${p.p99} / max ${p.max} ms`);
+  const ms = (value: number | undefined): string => (value === undefined ? '-' : String(Math.round(value)));
+  const latency = (p: Percentiles | undefined): string =>
+    p === undefined ? '-' : `p50 ${p.p50.toFixed(1)} / p99 ${p.p99.toFixed(1)} / max ${p.max.toFixed(1)} ms`;
   return [
     `Redis outage figures (${REPLICAS} replicas, one call per replica every ${CALL_INTERVAL_MS} ms; spec ${(runtimeMs / 1_000).toFixed(1)} s)`,
     `  warm-up calls by status                        ${f.warmup === undefined ? '-' : JSON.stringify(f.warmup)}`,
@@ -164,7 +166,7 @@ function report(runtimeMs: number): string {
     `  call latency, the ${STEADY_MS} ms before the kill       ${latency(f.latencyBefore)}`,
     `  call latency while Redis was down              ${latency(f.latencyWhileRedisDown)}`,
     `  downstream dies, Redis down: local opens       ${f.openReasons?.join(', ') ?? '-'}; calls the dead downstream received: ${f.deadDownstreamCalls ?? '-'} (local only: ${REPLICAS} x ${THRESHOLD})`,
-    `  restart -> every replica's client reconnected  ${f.redisBackMs ?? '-'} ms; -> every replica closed: ${f.allClosedMs ?? '-'} ms`,
-    `  force-open on r1, ${f.forceOpenAfterRestartMs ?? '-'} ms after the restart -> seen on each replica after ${f.forceOpenSeenMs?.join(', ') ?? '-'} ms (target <= ${MAX_RESYNCED_ADMIN_MS})`,
+    `  restart -> every replica's client reconnected  ${ms(f.redisBackMs)} ms; -> every replica closed: ${ms(f.allClosedMs)} ms`,
+    `  force-open on r1, ${ms(f.forceOpenAfterRestartMs)} ms after the restart -> seen on each replica after ${f.forceOpenSeenMs?.map(ms).join(', ') ?? '-'} ms (target <= ${MAX_RESYNCED_ADMIN_MS})`,
   ].join('\n');
 }

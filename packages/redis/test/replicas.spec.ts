@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sleep, waitFor } from '@bulwark/local-cluster';
+import { machineNow, sleep, waitFor } from '@bulwark/local-cluster';
 import { countByStatus, ReplicaLoad } from './support/replica-load.js';
 import { startReplicas, stopReplicas, type BreakerState, type ReplicaProcess } from './support/replica-process.js';
 import { sharedRedisUrl } from './support/redis-server.js';
@@ -8,7 +8,7 @@ import { maxConcurrency, TestDownstream } from './support/test-downstream.js';
 // Five real replica processes (packages/redis/test/fixtures/replica-app.mjs, on the built packages)
 // in front of one downstream that dies and recovers, once with the Redis store and once without
 // (the comparison). Times are real; every figure is read from the downstream's request log and the
-// replicas' own transition lines, both stamped with Date.now() on this machine.
+// replicas' own transition lines, both stamped with machineNow() on this machine.
 const REPLICAS = 5;
 const THRESHOLD = 5;
 const RECOVERY_MS = 1_000;
@@ -70,7 +70,7 @@ interface AdminFigures {
 }
 
 const figures: { store?: { trip?: TripFigures; recovery?: RecoveryFigures; admin?: AdminFigures }; local?: { trip?: TripFigures; recovery?: RecoveryFigures } } = {};
-const startedAt = Date.now();
+const startedAt = machineNow();
 const downstream = new TestDownstream();
 
 beforeAll(async () => {
@@ -79,7 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await downstream.stop();
-  console.log(report(Date.now() - startedAt));
+  console.log(report(machineNow() - startedAt));
 });
 
 describe(`${REPLICAS} replicas, one breaker through Redis`, () => {
@@ -122,14 +122,14 @@ describe(`${REPLICAS} replicas, one breaker through Redis`, () => {
 
   it("a force-open on replica 1's admin endpoint shows on every replica; a reset closes them all", async () => {
     const [first] = replicas;
-    const sentAt = Date.now();
+    const sentAt = machineNow();
     expect(await first!.admin('force-open')).toBe(200);
     // Every replica shows it (seenAt throws after its limit); how fast is reported, not asserted.
     const forceOpenSeenMs = (await Promise.all(replicas.map((replica) => seenAt(replica, 'forced-open', SEEN_LIMIT_MS)))).map((at) => at - sentAt);
     const admin: AdminFigures = { forceOpenSeenMs, resetSeenMs: [] };
     (figures.store ??= {}).admin = admin;
 
-    const resetAt = Date.now();
+    const resetAt = machineNow();
     expect(await first!.admin('reset')).toBe(200);
     admin.resetSeenMs = (await Promise.all(replicas.map((replica) => seenAt(replica, 'closed', SEEN_LIMIT_MS)))).map((at) => at - resetAt);
   }, 30_000);
@@ -162,12 +162,12 @@ async function tripScenario(replicas: readonly ReplicaProcess[]): Promise<TripFi
   downstream.healthy = true;
   const load = new ReplicaLoad(replicas, CALL_INTERVAL_MS).start();
   try {
-    const warmupFrom = Date.now();
+    const warmupFrom = machineNow();
     const served = (replica: ReplicaProcess): number => load.calls.filter((call) => call.replica === replica.id && call.status === 200).length;
     await waitFor(() => replicas.every((replica) => served(replica) >= WARMUP_CALLS), `${WARMUP_CALLS} calls served by every replica`, 10_000);
     const warmup = countByStatus(load.between(warmupFrom));
 
-    const deadAt = Date.now();
+    const deadAt = machineNow();
     downstream.healthy = false;
     await waitFor(() => replicas.every((replica) => replica.firstTo('open', deadAt) !== undefined), 'every replica open', 5_000);
     const opens = replicas.map((replica) => replica.firstTo('open', deadAt)!);
@@ -176,12 +176,11 @@ async function tripScenario(replicas: readonly ReplicaProcess[]): Promise<TripFi
     // Up to 70% of the recovery timeout after the first open nothing may probe yet: whatever reached
     // the downstream until then went through a breaker that was not open (late arrivals included).
     const countUntil = firstOpen + RECOVERY_MS * 0.7;
-    await sleep(countUntil - Date.now());
+    await sleep(countUntil - machineNow());
     const reached = downstream.between(deadAt, countUntil);
     const thresholdFailureEnd = reached.map((request) => request.end).sort((a, b) => a - b)[THRESHOLD - 1] ?? NaN;
     return {
-      // `at` is a whole millisecond: a call arriving within the last open's millisecond came before it.
-      untilAllOpen: reached.filter((request) => request.start < lastOpen + 1).length,
+      untilAllOpen: reached.filter((request) => request.start < lastOpen).length,
       reached: reached.length,
       spreadMs: lastOpen - firstOpen,
       firstOpenMs: firstOpen - deadAt,
@@ -197,7 +196,7 @@ async function tripScenario(replicas: readonly ReplicaProcess[]): Promise<TripFi
 /** The downstream heals (before the recovery timeout ends); traffic until every replica is closed. */
 async function recoveryScenario(replicas: readonly ReplicaProcess[]): Promise<RecoveryFigures> {
   const byId = new Map(replicas.map((replica) => [replica.id, replica]));
-  const healAt = Date.now();
+  const healAt = machineNow();
   downstream.healthy = true;
   const load = new ReplicaLoad(replicas, CALL_INTERVAL_MS).start();
   try {
@@ -225,10 +224,10 @@ async function recoveryScenario(replicas: readonly ReplicaProcess[]): Promise<Re
 
 /** Polls the replica's `/health/resilience/downstream` until it shows `state`; resolves with when it did. */
 async function seenAt(replica: ReplicaProcess, state: BreakerState, limitMs: number): Promise<number> {
-  const until = Date.now() + limitMs;
+  const until = machineNow() + limitMs;
   for (;;) {
     const { body } = await replica.get('/health/resilience/downstream');
-    const now = Date.now();
+    const now = machineNow();
     if (body['state'] === state) return now;
     if (now > until) throw new Error(`${replica.id} still shows ${String(body['state'])} after ${limitMs} ms, expected ${state}`);
     await sleep(5);
@@ -263,7 +262,7 @@ function report(runtimeMs: number): string {
     ['admin reset on r1 -> shown by every replica (ms)', maxOf(store?.admin?.resetSeenMs), 'n/a'],
   ];
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
-  const cell = (value: number | string | undefined): string => String(value ?? '-').padStart(13);
+  const cell = (value: number | string | undefined): string => String(typeof value === 'number' ? Math.round(value) : (value ?? '-')).padStart(13);
   return [
     `Replica figures (${REPLICAS} replicas, failureThreshold ${THRESHOLD}, recoveryTimeout ${RECOVERY_MS} ms, ` +
       `one call per replica every ${CALL_INTERVAL_MS} ms; spec ${(runtimeMs / 1_000).toFixed(1)} s)`,

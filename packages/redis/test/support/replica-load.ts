@@ -1,4 +1,4 @@
-import { LoadLoop, sleep } from '@bulwark/local-cluster';
+import { LoadLoop, machineNow, sleep } from '@bulwark/local-cluster';
 import type { ReplicaProcess } from './replica-process.js';
 
 /** One user call: `GET /call` on a replica. Status 0: no HTTP answer (connection error, 5 s timeout). */
@@ -45,7 +45,7 @@ export class ReplicaLoad {
   }
 
   private async call(replica: ReplicaProcess): Promise<void> {
-    const start = Date.now();
+    const start = machineNow();
     const pending = { start };
     this.inFlight.add(pending);
     let status = 0;
@@ -57,7 +57,7 @@ export class ReplicaLoad {
       status = 0;
     }
     this.inFlight.delete(pending);
-    this.calls.push({ replica: replica.id, start, end: Date.now(), status });
+    this.calls.push({ replica: replica.id, start, end: machineNow(), status });
   }
 }
 

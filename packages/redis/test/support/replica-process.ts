@@ -14,7 +14,7 @@ export interface StateEvent {
   readonly from: BreakerState;
   readonly to: BreakerState;
   readonly reason?: string;
-  /** The replica's `Date.now()` (same machine, same clock as the test process). */
+  /** The replica's `machineNow()`: the machine's monotonic clock, the test process's too. */
   readonly at: number;
 }
 

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { machineNow } from '@bulwark/local-cluster';
 
-/** One request the downstream received: when (ms since the epoch, sub-ms precision), from which replica, answered how. */
+/** One request the downstream received: when (`machineNow()`, as the replicas' events), from which replica, answered how. */
 export interface DownstreamRequest {
   readonly replica: string;
   readonly start: number;
@@ -28,13 +29,13 @@ export class TestDownstream {
     this.server = createServer((request, response) => {
       const entry: DownstreamRequest = {
         replica: String(request.headers['x-replica'] ?? '?'),
-        start: preciseNow(),
+        start: machineNow(),
         end: NaN,
         status: this.healthy ? 200 : 500,
       };
       this.requests.push(entry);
       response.once('close', () => {
-        entry.end = preciseNow();
+        entry.end = machineNow();
       });
       response.writeHead(entry.status, { 'content-type': 'application/json' });
       response.end(entry.status === 200 ? '{"ok":true}' : '{"ok":false}');
@@ -73,9 +74,4 @@ export function maxConcurrency(requests: readonly DownstreamRequest[]): number {
     max = Math.max(max, overlapping);
   }
   return max;
-}
-
-/** `Date.now()` with sub-millisecond precision, so two requests in the same millisecond still order. */
-function preciseNow(): number {
-  return performance.timeOrigin + performance.now();
 }
